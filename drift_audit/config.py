@@ -1,0 +1,173 @@
+"""`drift_audit.yaml`: one validated file with every setting (see docs/configuration.md).
+
+Paths are relative to the file's folder and, once symlinks are resolved, must stay inside it (or inside
+one of `allowed_roots`), so a configuration cannot make the audit read or write elsewhere by accident.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from drift_audit.core.errors import ConfigError, UnknownFeatureGroupError
+
+DEFAULT_CONFIG_NAME = "drift_audit.yaml"
+CONFIG_ENV = "DRIFT_AUDIT_CONFIG"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SparkSettings(_Model):
+    master: str = "local[*]"
+    driver_memory: str | None = None
+    conf: dict[str, str] = Field(default_factory=dict)
+
+
+class OnlineStoreSettings(_Model):
+    type: Literal["sqlite", "redis"] = "sqlite"
+    path: str = "data/online.db"
+    connection_string: str = "127.0.0.1:6379"
+
+
+class FeastSettings(_Model):
+    repo_path: str
+    project: str
+    registry: str
+    online_store: OnlineStoreSettings = OnlineStoreSettings()
+    definitions_module: str = "features.py"
+    entity_key_batch: int = Field(1000, gt=0)
+
+
+class MLflowSettings(_Model):
+    tracking_uri: str
+    window_days: int = Field(3, ge=1)
+    baseline_points: int = Field(7, ge=1)
+
+
+class ContractSettings(_Model):
+    root: str = "contracts"
+    git_repo: str | None = None
+
+
+class OfflineSource(_Model):
+    path: str
+    format: Literal["parquet"] = "parquet"
+
+
+class OnlineSource(_Model):
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    kind: Literal["feast", "parquet", "jsonl"]
+    path: str | None = None
+    value_timestamp: str = "event_ts"
+    request_timestamp: str | None = "request_ts"
+
+    @model_validator(mode="after")
+    def _path_for_logs(self) -> OnlineSource:
+        if self.kind != "feast" and not self.path:
+            raise ValueError(f"online source {self.name!r} of kind {self.kind} needs a 'path'")
+        return self
+
+
+class GroupSettings(_Model):
+    offline: OfflineSource
+    online: list[OnlineSource] = Field(min_length=1)
+    sample_rate: float | None = Field(None, gt=0, le=1)
+    dependencies: dict[str, str] = Field(default_factory=dict)
+    transformations: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("online")
+    @classmethod
+    def _unique_names(cls, sources: list[OnlineSource]) -> list[OnlineSource]:
+        names = [s.name for s in sources]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"online source names must be unique, repeated: {', '.join(dupes)}")
+        return sources
+
+
+class AuditSettings(_Model):
+    reference_days: int = Field(7, ge=1, le=366)
+    seed: int = 17
+    max_sample_rows: int = Field(200_000, gt=0)
+    bins: int = Field(10, ge=2, le=1000)
+    top_k: int = Field(50, ge=1, le=10_000)
+    quorum: int = Field(2, ge=1, le=3)
+    fdr_alpha: float = Field(0.05, gt=0, lt=1)
+    skew_tolerance: float = Field(1e-6, ge=0)
+    ttl_hours: float = Field(48, gt=0)
+    tiers: dict[int, dict[str, float]] = Field(default_factory=dict)
+
+
+class Config(_Model):
+    """The whole file; `base_dir` is the folder paths are relative to (not a key in the file)."""
+
+    output_dir: str = "out"
+    allowed_roots: list[str] = Field(default_factory=list)
+    partitions_start: str = "2026-01-01"
+    contracts: ContractSettings = ContractSettings()
+    spark: SparkSettings = SparkSettings()
+    feast: FeastSettings
+    mlflow: MLflowSettings
+    audit: AuditSettings = AuditSettings()
+    groups: dict[str, GroupSettings] = Field(min_length=1)
+    base_dir: str = Field("", exclude=True)
+
+    def path(self, relative: str) -> Path:
+        """Resolve a configured path; it must stay inside the config folder or an allowed root."""
+        return resolve_inside(Path(self.base_dir), relative, [Path(r) for r in self.allowed_roots])
+
+    def group(self, name: str) -> GroupSettings:
+        if name not in self.groups:
+            known = ", ".join(sorted(self.groups)) or "none"
+            raise UnknownFeatureGroupError(
+                f"unknown feature group {name!r}: drift_audit.yaml declares {known}"
+            )
+        return self.groups[name]
+
+    @property
+    def output_root(self) -> Path:
+        return self.path(self.output_dir)
+
+
+def resolve_inside(base: Path, relative: str, extra_roots: list[Path] | None = None) -> Path:
+    roots = [base.resolve()] + [(base / r).resolve() for r in (extra_roots or [])]
+    target = (base / relative).resolve()
+    if not any(target == r or r in target.parents for r in roots):
+        raise ConfigError(
+            f"path {relative!r} resolves to {target}, outside the configured roots "
+            f"({', '.join(str(r) for r in roots)}); add its folder to allowed_roots if intended"
+        )
+    return target
+
+
+def default_config_path() -> Path:
+    return Path(os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG_NAME)
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> Config:
+    """Read and validate the YAML file; every problem names the file and the key."""
+    cfg_path = Path(path) if path else default_config_path()
+    if not cfg_path.is_file():
+        raise ConfigError(f"configuration file not found: {cfg_path} (set {CONFIG_ENV} or pass --config)")
+    try:
+        raw = yaml.safe_load(cfg_path.read_text())
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{cfg_path}: not valid YAML: {exc}".replace("\n", " ")) from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{cfg_path}: expected a mapping at the top level")
+    raw["base_dir"] = str(cfg_path.resolve().parent)
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+            msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+            problems.append(f"{where}: {msg}")
+        raise ConfigError(f"{cfg_path}: " + "; ".join(problems)) from None

@@ -1,0 +1,1 @@
+"""Pure computation: contract model and diff, statistics on small summaries, gates, planning, rendering."""

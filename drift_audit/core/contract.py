@@ -1,0 +1,128 @@
+"""The typed feature-contract model, parsed from protobuf descriptors by `adapters.protoc`."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhdw])$")
+_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+# proto scalar -> logical type shared by Arrow/Spark/Feast (table in docs/contracts.md)
+NUMERIC_TYPES = frozenset({"float64", "float32", "int32", "int64"})
+CATEGORICAL_TYPES = frozenset({"string", "bool"})
+
+
+def parse_duration(text: str) -> float | None:
+    """"26h" -> 93600.0 seconds; "" -> None; anything else -> ValueError."""
+    if not text:
+        return None
+    match = _DURATION.match(text.strip())
+    if not match:
+        raise ValueError(f"bad duration {text!r}: use a number and one of s, m, h, d, w (e.g. '26h')")
+    return float(match.group(1)) * _SECONDS[match.group(2)]
+
+
+def parse_semver(text: str) -> tuple[int, int, int]:
+    match = SEMVER.match(text)
+    if not match:
+        raise ValueError(f"bad semantic version {text!r}: expected MAJOR.MINOR.PATCH")
+    return int(match.group(1)), int(match.group(2)), int(match.group(3))
+
+
+@dataclass(frozen=True)
+class DriftOverrides:
+    psi: float | None = None
+    wasserstein: float | None = None
+    js: float | None = None
+    effect: float | None = None
+
+
+@dataclass(frozen=True)
+class Feature:
+    name: str
+    type: str  # logical type: float64 float32 int32 int64 bool string bytes timestamp
+    proto_type: str
+    line: int
+    nullable: bool = False
+    max_null_ratio: float | None = None
+    default_value: str = ""
+    allowed_values: tuple[str, ...] = ()
+    min: float | None = None
+    max: float | None = None
+    unit: str = ""
+    timezone: str = ""
+    window: str = ""
+    aggregation: str = ""
+    pii_class: str = ""
+    tokenization: str = ""
+    drift: DriftOverrides = DriftOverrides()
+    owner: str = ""
+    description: str = ""
+    logical_type: str = ""
+    number: int = 0
+
+    @property
+    def kind(self) -> str:
+        """How drift is measured: "numeric" or "categorical"."""
+        return "numeric" if self.type in NUMERIC_TYPES else "categorical"
+
+    @property
+    def is_pii(self) -> bool:
+        return bool(self.pii_class)
+
+
+@dataclass(frozen=True)
+class Contract:
+    group: str
+    message: str  # full proto name
+    file: str  # path relative to the contracts root
+    line: int
+    version: str
+    owners: tuple[str, ...]
+    entity_keys: tuple[str, ...]
+    event_timestamp: str
+    created_timestamp: str
+    risk_tier: int
+    freshness_sla_seconds: float | None
+    consuming_models: tuple[str, ...]
+    data_classification: str
+    feature_view: str
+    ttl_seconds: float | None
+    deprecation_window: str
+    features: tuple[Feature, ...]
+    key_types: dict[str, str] = field(default_factory=dict)
+
+    def feature(self, name: str) -> Feature:
+        for feat in self.features:
+            if feat.name == name:
+                return feat
+        raise KeyError(f"{self.group} has no feature {name!r}")
+
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.features)
+
+    @property
+    def owner(self) -> str:
+        return self.owners[0] if self.owners else "unowned"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @staticmethod
+    def from_dict(data: dict[str, Any]) -> Contract:
+        feats = tuple(
+            Feature(
+                **{
+                    **f,
+                    "allowed_values": tuple(f["allowed_values"]),
+                    "drift": DriftOverrides(**f["drift"]),
+                }
+            )
+            for f in data["features"]
+        )
+        tuples = ("owners", "entity_keys", "consuming_models")
+        return Contract(**{**data, **{k: tuple(data[k]) for k in tuples}, "features": feats})
