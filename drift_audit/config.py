@@ -122,6 +122,12 @@ class Config(_Model):
         """Resolve a configured path; it must stay inside the config folder or an allowed root."""
         return resolve_inside(Path(self.base_dir), relative, [Path(r) for r in self.allowed_roots])
 
+    def rel(self, path: str | Path) -> str:
+        """A path for outputs: relative to the config folder when inside it, so outputs stay portable."""
+        target = Path(path).resolve()
+        base = Path(self.base_dir).resolve()
+        return target.relative_to(base).as_posix() if base in target.parents or target == base else str(target)
+
     def group(self, name: str) -> GroupSettings:
         if name not in self.groups:
             known = ", ".join(sorted(self.groups)) or "none"

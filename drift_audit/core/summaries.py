@@ -5,7 +5,7 @@ Everything here is bounded: one object per (feature, side), at most `bins` + a f
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,9 @@ class SkewSummary:
     log_ratio_std: float | None = None
     ratio_pairs: int = 0
     circular_shifts: tuple[tuple[int, int], ...] = ()  # (shift, pairs) of (online - offline) mod period
-    extra: dict[str, float] = field(default_factory=dict)
+    factor_shares: tuple[tuple[float, float], ...] = ()  # (factor, share of pairs with online/offline ~ factor)
+    online_mean: float | None = None  # over compared numeric pairs
+    offline_mean: float | None = None
 
     @property
     def match_rate(self) -> float | None:

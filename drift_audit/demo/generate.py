@@ -190,7 +190,8 @@ def _frames(raw: _Raw, day: date, batch: ModuleType, serving: ModuleType) -> dic
 def _write_parquet(df: pd.DataFrame, path: Path, row_groups: int = 4) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     table = pa.Table.from_pandas(df, preserve_index=False)
-    pq.write_table(table, path, row_group_size=max(1, -(-len(df) // row_groups)))
+    pq.write_table(table, path, row_group_size=max(1, -(-len(df) // row_groups)), coerce_timestamps="us",
+                   allow_truncated_timestamps=True)
 
 
 def build_demo(cfg: Config, spec: DemoSpec = DemoSpec(), data_dir: Path | None = None) -> dict[str, object]:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 from drift_audit.core.errors import InputDataError
 from drift_audit.core.hashing import sha256_files
@@ -73,7 +74,7 @@ def list_parquet(root: Path, window: tuple[date, date] | None = None) -> Parquet
             schema.setdefault(field.name, typ)
             first_seen.setdefault(field.name, path)
     base = root if root.is_dir() else root.parent
-    return ParquetSource(root, tuple(files), rows, schema, tuple(partition_columns), sha256_files(files, base))
+    return ParquetSource(root, tuple(files), rows, schema, tuple(partition_cols), sha256_files(files, base))
 
 
 def read_parquet(spark: SparkSession, source: ParquetSource) -> DataFrame:
@@ -82,6 +83,9 @@ def read_parquet(spark: SparkSession, source: ParquetSource) -> DataFrame:
         raise InputDataError(f"no parquet files under {source.root} for the requested window")
     base = str(source.root if source.root.is_dir() else source.root.parent)
     df = spark.read.option("basePath", base).parquet(*[str(p) for p in source.files])
+    for col, typ in source.schema.items():
+        if typ.startswith("timestamp[ns"):
+            df = df.withColumn(col, F.expr(f"timestamp_micros(div(`{col}`, 1000))"))
     return df.drop(*[c for c in source.partition_columns if c not in source.schema])
 
 

@@ -21,7 +21,13 @@ def sample_rate(estimated_rows: int, max_rows: int, configured: float | None) ->
 
 def entity_bucket(keys: Sequence[str], seed: int) -> Column:
     """A seeded hash of the entity key in [0, HASH_SCALE): the same entity always lands in the same bucket."""
-    return F.pmod(F.xxhash64(F.lit(seed).cast("long"), *[F.col(k) for k in keys]), F.lit(HASH_SCALE))
+    return positive_mod(F.xxhash64(F.lit(seed).cast("long"), *[F.col(k) for k in keys]), HASH_SCALE)
+
+
+def positive_mod(col: Column, modulus: int | Column) -> Column:
+    """Spark's pmod (not exposed in the Python API of 3.3): a result in [0, modulus)."""
+    m = modulus if isinstance(modulus, Column) else F.lit(modulus)
+    return ((col % m) + m) % m
 
 
 def hash_sample(df: DataFrame, keys: Sequence[str], seed: int, rate: float) -> DataFrame:

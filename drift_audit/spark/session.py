@@ -15,6 +15,9 @@ DEFAULTS = {
     "spark.sql.parquet.compression.codec": "snappy",
     "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
     "spark.task.maxFailures": "4",
+    # pandas writes nanosecond timestamps, which Spark 3.3 cannot read as timestamps: read them as longs
+    # and convert in spark.io.read_parquet.
+    "spark.sql.legacy.parquet.nanosAsLong": "true",
 }
 
 

@@ -12,6 +12,7 @@ from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from drift_audit.core.summaries import SkewSummary
+from drift_audit.spark.sample import positive_mod
 
 UNIT_FACTORS = (100.0, 0.01, 1000.0, 0.001, 60.0, 1 / 60, 3600.0, 1 / 3600, 86400.0, 1 / 86400, 1e6, 1e-6)
 
@@ -53,6 +54,8 @@ def skew_summaries(
         F.sum(F.when(both & close, 1).otherwise(0)).alias("matches"),
         F.sum(F.when(both & ~close, 1).otherwise(0)).alias("beyond"),
         F.sum(F.when(both & numeric, diff).otherwise(0.0)).alias("abs_diff"),
+        F.avg(F.when(both & numeric, F.col("on"))).alias("on_mean"),
+        F.avg(F.when(both & numeric, F.col("off"))).alias("off_mean"),
         F.avg(log_ratio).alias("lr_mean"), F.stddev_samp(log_ratio).alias("lr_std"), F.count(log_ratio).alias("lr_n"),
     ]
     aggs += [F.sum(F.when(both & ratio_ok & (F.abs(F.col("on") / F.col("off") / F.lit(k) - 1) < 0.01), 1)
@@ -71,8 +74,8 @@ def skew_summaries(
         cyc = long.where(F.col("feature").isin(list(periods)) & F.col("aligned") & F.col("on").isNotNull()
                          & F.col("off").isNotNull())
         period = F.create_map(*[x for f, p in periods.items() for x in (F.lit(f), F.lit(p))])[F.col("feature")]
-        shift_rows = cyc.groupBy("feature", "side", F.pmod(F.round(F.col("on") - F.col("off")).cast("long"),
-                                                           period.cast("long")).alias("shift")).count().collect()
+        shift_rows = cyc.groupBy("feature", "side", positive_mod(F.round(F.col("on") - F.col("off")).cast("long"),
+                                                                 period.cast("long")).alias("shift")).count().collect()
         for r in shift_rows:
             shifts[(r["feature"], r["side"])].append((int(r["shift"]), int(r["count"])))
 
@@ -87,8 +90,9 @@ def skew_summaries(
             abs_diff_sum=float(r["abs_diff"] or 0.0), sentinels=tuple(sentinels.get(key, ())),
             log_ratio_mean=r["lr_mean"], log_ratio_std=r["lr_std"], ratio_pairs=int(r["lr_n"]),
             circular_shifts=tuple(sorted(shifts.get(key, ()), key=lambda t: (-t[1], t[0]))),
-            extra={f"factor_share_{k:g}": int(r[f"factor_{i}"]) / int(r["compared"]) if r["compared"] else 0.0
-                   for i, k in enumerate(UNIT_FACTORS)},
+            factor_shares=tuple((k, int(r[f"factor_{i}"]) / int(r["compared"]) if r["compared"] else 0.0)
+                                for i, k in enumerate(UNIT_FACTORS)),
+            online_mean=r["on_mean"], offline_mean=r["off_mean"],
         )
     return out
 
