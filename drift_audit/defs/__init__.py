@@ -1,0 +1,1 @@
+"""Dagster wiring only: partitions, resources, the IO manager, assets, checks, sensors and schedules."""
