@@ -75,3 +75,21 @@ def dagster_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+
+
+@pytest.fixture(scope="session")
+def audited_demo(demo_config: Path, tmp_path_factory: pytest.TempPathFactory, spark: SparkSession):
+    """The demo day audited for every group through Dagster, once per test run."""
+    from dagster import DagsterInstance
+
+    from drift_audit.config import load_config
+    from drift_audit.demo.generate import DemoSpec
+    from drift_audit.stages.run import materialize_partitions
+
+    home = tmp_path_factory.mktemp("dagster_home")
+    shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
+    instance = DagsterInstance.from_config(str(home))
+    cfg = load_config(demo_config)
+    runs = materialize_partitions(cfg, str(demo_config), [DemoSpec().audit_day.isoformat()], cfg.groups,
+                                  instance=instance)
+    return {"config": cfg, "config_path": demo_config, "runs": runs, "instance": instance}

@@ -6,6 +6,7 @@ import ast
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 _REQ = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*(?:\[[^\]]*\])?\s*(==|>=|<=|~=|>|<)?\s*([^\s;#]*)")
 
@@ -46,7 +47,7 @@ def module_info(path: Path) -> ModuleInfo:
     return ModuleInfo(str(path), funcs, tuple(d for d in dists if d != "__future__"))
 
 
-def compare(offline: dict[str, str], online: dict[str, str]) -> list[dict[str, str | None]]:
+def compare(offline: dict[str, str], online: dict[str, str]) -> list[dict[str, Any]]:
     """Libraries whose pinned versions differ between the two paths (or exist on one side only)."""
     out = []
     for name in sorted(set(offline) | set(online)):

@@ -110,7 +110,7 @@ def vote(scores: dict[str, Any], limits: Mapping[str, float], qvalue: float | No
     numeric = scores["kind"] == "numeric"
     distance = scores.get("wasserstein_norm") if numeric else scores.get("js_distance")
     effect = scores.get("ks") if numeric else scores.get("linf")
-    methods = {
+    methods: dict[str, dict[str, Any]] = {
         "psi": {"score": scores.get("psi"), "threshold": limits["psi"]},
         ("wasserstein_norm" if numeric else "js_distance"): {
             "score": distance, "threshold": limits["wasserstein" if numeric else "js"]},

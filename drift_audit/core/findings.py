@@ -7,7 +7,7 @@ evidence (counts, scores, thresholds; never raw values of PII features) and the 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")

@@ -124,7 +124,7 @@ def plan(findings: Sequence[Finding], inputs: PlanInputs) -> dict[str, Any]:
             "canary": _canary(c, f.feature, f.kind),
             **action,
         })
-    causes = [{"root_cause": f.id, "confidence": f.confidence, "explains": sorted(g.id for g in findings
+    causes: list[dict[str, Any]] = [{"root_cause": f.id, "confidence": f.confidence, "explains": sorted(g.id for g in findings
                                                                               if g.root_cause == f.id),
                "evidence": f.evidence} for f in roots if any(g.root_cause == f.id for g in findings)]
     causes.sort(key=lambda r: (-(r["confidence"] or 0), r["root_cause"]))

@@ -77,8 +77,8 @@ def report_markdown(ctx: dict[str, Any]) -> str:
                for g in gates["gates"] if not g["passed"] or g["gate"] in ("freshness", "expectations")]),
         "## Transformation audit",
         "",
-        table(["feature", "cause", "confidence", "evidence"],
-              [[f["feature"], f["kind"], f["confidence"], _brief(f["evidence"])]
+        table(["feature", "cause", "source", "confidence", "evidence"],
+              [[f["feature"], f["kind"], ", ".join(f["sources"]) or "–", f["confidence"], _brief(f["evidence"])]
                for f in trans["findings"]]),
         "## Impacted models",
         "",

@@ -68,7 +68,7 @@ def chi2_pvalue(ref_counts: Sequence[int], cur_counts: Sequence[int]) -> tuple[f
     matrix = matrix[:, matrix.sum(axis=0) > 0]
     if matrix.shape[1] < 2:
         return 1.0, 0
-    chi2, p, dof, _ = sps.chi2_contingency(matrix, correction=False)
+    _chi2, p, dof, _ = sps.chi2_contingency(matrix, correction=False)
     return float(p), int(dof)
 
 

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import os
 
-from dagster import DailyPartitionsDefinition, DynamicPartitionsDefinition, MultiPartitionKey, MultiPartitionsDefinition
+from dagster import (
+    DailyPartitionsDefinition,
+    DynamicPartitionsDefinition,
+    MultiPartitionKey,
+    MultiPartitionsDefinition,
+)
 
 DATE, GROUP = "date", "feature_group"
 START_ENV = "DRIFT_AUDIT_PARTITIONS_START"
 DEFAULT_START = "2026-01-01"
 
-feature_groups = DynamicPartitionsDefinition(name="feature_group")
+FEATURE_GROUPS = "feature_group"
+feature_groups = DynamicPartitionsDefinition(name=FEATURE_GROUPS)
 audit_partitions = MultiPartitionsDefinition({
     DATE: DailyPartitionsDefinition(start_date=os.environ.get(START_ENV, DEFAULT_START)),
     GROUP: feature_groups,

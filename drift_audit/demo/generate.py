@@ -11,7 +11,7 @@ import importlib.util
 import shutil
 import warnings
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 
@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 from drift_audit.adapters import feast_store, mlflow_registry
 from drift_audit.config import Config
 
-UTC = timezone.utc
+UTC = UTC
 
 
 @dataclass(frozen=True)

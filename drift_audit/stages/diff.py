@@ -20,11 +20,11 @@ def run(contract: Contract, offline: Sample, online: Sample) -> dict[str, Any]:
                       offline.meta["source"]["path"])]
     fv_ttl = None
     for name, info in sorted(online.meta["sources"].items()):
-        checks = {f: c for (f, s), c in on_checks.items() if s == name}
-        sides.append(Observed(name, info["schema"], checks, info["declared_by"]))
+        side_checks = {f: c for (f, s), c in on_checks.items() if s == name}
+        sides.append(Observed(name, info["schema"], side_checks, info["declared_by"]))
         fv_ttl = info.get("ttl_seconds", fv_ttl)
     rows, findings = diff_contract(contract, sides, fv_ttl)
-    checks = {f"{f}|{s}": c.__dict__ | {"not_allowed_examples": [] if contract.feature(f).is_pii else
+    checks: dict[str, Any] = {f"{f}|{s}": c.__dict__ | {"not_allowed_examples": [] if contract.feature(f).is_pii else
                                           [list(x) for x in c.not_allowed_examples]}
               for (f, s), c in sorted({**off_checks, **on_checks}.items())}
     return {"feature_group": contract.group, "features": rows, "value_checks": checks,

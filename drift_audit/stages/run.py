@@ -31,16 +31,17 @@ def instance_for(cfg: Config) -> DagsterInstance:
 
 
 def register_groups(instance: DagsterInstance, groups: Iterable[str]) -> None:
-    from drift_audit.defs.partitions import feature_groups
+    from drift_audit.defs.partitions import FEATURE_GROUPS
 
-    existing = set(instance.get_dynamic_partitions(feature_groups.name))
+    existing = set(instance.get_dynamic_partitions(FEATURE_GROUPS))
     new = sorted(set(groups) - existing)
     if new:
-        instance.add_dynamic_partitions(feature_groups.name, new)
+        instance.add_dynamic_partitions(FEATURE_GROUPS, new)
 
 
 def materialize_partitions(cfg: Config, config_path: str, days: Iterable[str], groups: Iterable[str],
-                           instance: DagsterInstance | None = None) -> list[PartitionRun]:
+                           instance: DagsterInstance | None = None, log_level: str = "WARNING"
+                           ) -> list[PartitionRun]:
     from drift_audit.definitions import resources
     from drift_audit.defs.assets import ASSETS
     from drift_audit.defs.partitions import key
@@ -55,11 +56,13 @@ def materialize_partitions(cfg: Config, config_path: str, days: Iterable[str], g
     for day in days:
         for group in groups:
             result = materialize(ASSETS, partition_key=key(day, group), instance=instance, resources=res,
-                                 raise_on_error=False, tags={"drift_audit/trigger": "cli"})
+                                 raise_on_error=False, tags={"drift_audit/trigger": "cli"},
+                                 run_config={"loggers": {"console": {"config": {"log_level": log_level}}}})
             error = None
             if not result.success:
                 failures = [e for e in result.all_events if e.is_step_failure]
-                error = failures[0].step_failure_data.error.message.strip() if failures else "run failed"
+                err = failures[0].step_failure_data.error if failures else None
+                error = err.message.strip() if err else "run failed"
             report = output_dir(cfg, PartitionWindow(parse_day(day), cfg.audit.reference_days), group)
             out.append(PartitionRun(day, group, result.success, result.run_id,
                                     str(report) if result.success else None, error))

@@ -124,7 +124,7 @@ def online(cfg: Config, spark: SparkSession, contract: Contract, window: Partiti
 def _sample_keys(off: DataFrame, keys: list[str]) -> list[Any]:
     """Distinct sampled entity keys active in the partition (bounded by the sample size)."""
     active = off.where(F.col("_window") == PARTITION).select(*keys).distinct()
-    pdf = active.orderBy(*keys).toPandas()  # bounded: keys of the sample only, never data rows
+    pdf: Any = active.orderBy(*keys).toPandas()  # bounded: keys of the sample only, never data rows
     if len(keys) == 1:
         return pdf[keys[0]].tolist()
     return [tuple(row) for row in pdf.itertuples(index=False)]

@@ -26,7 +26,7 @@ def _skews(drift_out: dict[str, Any]) -> dict[tuple[str, str], SkewSummary]:
     out = {}
     for key, d in drift_out["skew"].items():
         f, s = key.split("|")
-        fields = {k: (tuple(tuple(x) if isinstance(x, list) else x for x in v) if isinstance(v, list) else v)
+        fields: dict[str, Any] = {k: (tuple(tuple(x) if isinstance(x, list) else x for x in v) if isinstance(v, list) else v)
                   for k, v in d.items()}
         out[(f, s)] = SkewSummary(**fields)
     return out
@@ -70,7 +70,7 @@ def _late_data(contract: Contract, window: PartitionWindow, offline: Sample) -> 
                         "array(0.5, 0.95))").alias("q"), F.max(lag).alias("max_lag"),
                  F.sum(F.when(F.unix_timestamp(created) > cutoff, 1).otherwise(0)).alias("late")).first()
     rows = int(row["rows"]) if row else 0
-    if not rows:
+    if not rows or row is None:
         return None
     q = row["q"] or [None, None]
     return {"rows": rows, "lag_p50_s": q[0], "lag_p95_s": q[1], "lag_max_s": row["max_lag"],
@@ -135,7 +135,7 @@ def _feature_views(cfg: Config, contract: Contract, store: Any) -> dict[str, Any
         info = feast_store.feature_view_info(store, contract.feature_view)
     except Exception as exc:  # an unknown view is reported, not fatal: contract_diff has the details
         return {"problems": [{"problem": f"feature view {contract.feature_view!r} not found: {exc}"}]}
-    problems = []
+    problems: list[dict[str, Any]] = []
     if info.stream_source is not None:
         for key in ("timestamp_field", "created_timestamp_column"):
             if info.stream_source.get(key) != info.batch_source.get(key):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 
 @dataclass(frozen=True)
@@ -13,7 +13,7 @@ class PartitionWindow:
 
     @property
     def start(self) -> datetime:
-        return datetime(self.day.year, self.day.month, self.day.day, tzinfo=timezone.utc)
+        return datetime(self.day.year, self.day.month, self.day.day, tzinfo=UTC)
 
     @property
     def end(self) -> datetime:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import importlib.metadata
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
-from dagster import AssetExecutionContext, DataVersion, MetadataValue, Output
+from dagster import AssetExecutionContext, BetaWarning, DataVersion, MetadataValue, Output
 
 from drift_audit.config import Config
 from drift_audit.core.contract import Contract
@@ -55,7 +56,9 @@ def pinned(value: Any, inputs: dict[str, Any], content_hash: str | None = None, 
     meta: dict[str, Any] = {"sha256": digest, "inputs": MetadataValue.json(inputs),
                             "libraries": MetadataValue.json(library_versions())}
     meta.update(metadata)
-    return Output(value, data_version=DataVersion(digest), metadata=meta)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BetaWarning)  # data_version is beta, and what DESIGN.md asks for
+        return Output(value, data_version=DataVersion(digest), metadata=meta)
 
 
 def input_hashes(**values: Any) -> dict[str, str]:

@@ -2,7 +2,14 @@ from typing import Any
 
 from dagster import AssetExecutionContext, asset
 
-from drift_audit.defs.assets.common import ASSET_KW, contract_from, findings_count, input_hashes, partition, pinned
+from drift_audit.defs.assets.common import (
+    ASSET_KW,
+    contract_from,
+    findings_count,
+    input_hashes,
+    partition,
+    pinned,
+)
 from drift_audit.defs.checks import DRIFT_THRESHOLDS, ROW_LEVEL_PARITY, result, specs
 from drift_audit.defs.resources import AuditSettings
 from drift_audit.stages import drift

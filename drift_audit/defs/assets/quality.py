@@ -2,7 +2,14 @@ from typing import Any
 
 from dagster import AssetExecutionContext, AssetKey, AssetRecordsFilter, asset
 
-from drift_audit.defs.assets.common import ASSET_KW, contract_from, findings_count, input_hashes, partition, pinned
+from drift_audit.defs.assets.common import (
+    ASSET_KW,
+    contract_from,
+    findings_count,
+    input_hashes,
+    partition,
+    pinned,
+)
 from drift_audit.defs.checks import QUALITY_CHECKS, gate_results, specs
 from drift_audit.defs.partitions import key
 from drift_audit.defs.resources import AuditSettings

@@ -15,7 +15,7 @@ def offline_sample(context: AssetExecutionContext, settings: AuditSettings, spar
     """Offline rows of the reference window and the partition day, sampled by a seeded entity hash."""
     p = partition(context, settings)
     sample = samples.offline(p.cfg, spark.session(), contract_from(contract_snapshot), p.window)
-    rows, content = frame_hash(sample.df)
+    _rows, content = frame_hash(sample.df)
     sample.meta["sha256"] = content
     return pinned(sample, {"source": sample.meta["source"]["sha256"], "contract": contract_snapshot["contract_sha256"]},
                   content, rows_partition=sample.meta["rows"]["partition"],

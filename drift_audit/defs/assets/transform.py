@@ -2,7 +2,14 @@ from typing import Any
 
 from dagster import AssetExecutionContext, asset
 
-from drift_audit.defs.assets.common import ASSET_KW, contract_from, findings_count, input_hashes, partition, pinned
+from drift_audit.defs.assets.common import (
+    ASSET_KW,
+    contract_from,
+    findings_count,
+    input_hashes,
+    partition,
+    pinned,
+)
 from drift_audit.defs.resources import AuditSettings, FeastResource
 from drift_audit.stages import transform
 from drift_audit.stages.samples import Sample
