@@ -5,17 +5,20 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 TMP_PREFIX = ".tmp-"
+STALE_SECONDS = 15 * 60  # temporaries of a killed process older than this are removed on the next write
 
 
 @contextlib.contextmanager
 def atomic_dir(final: Path) -> Iterator[Path]:
     """Yield an empty sibling folder; on success it replaces `final` in two renames, else it is removed."""
     final.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale(final)
     tmp = final.parent / f"{TMP_PREFIX}{final.name}-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
     try:
@@ -50,6 +53,15 @@ def sweep_partials(root: Path) -> int:
         shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
         n += 1
     return n
+
+
+def _remove_stale(final: Path) -> None:
+    """Temporaries left for this target by a killed process (never read; invisible by their dot prefix)."""
+    cutoff = time.time() - STALE_SECONDS
+    for path in final.parent.glob(f"{TMP_PREFIX}{final.name}-*"):
+        with contextlib.suppress(OSError):
+            if path.stat().st_mtime < cutoff:
+                shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink()
 
 
 def _fsync_tree(root: Path) -> None:
