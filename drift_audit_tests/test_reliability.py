@@ -20,11 +20,11 @@ DELIVERABLES = ("findings.json", "report.md")
 
 
 def _second_config(demo_config: Path, tmp: Path, name: str) -> Path:
-    """The same demo data, audited into another output folder."""
+    """The same demo data, audited into another output folder (config beside the first: same base folder)."""
     text = demo_config.read_text()
     out = load_config(demo_config).output_root
     text = text.replace(f"output_dir: {out}", f"output_dir: {tmp / name}")
-    path = tmp / f"{name}.yaml"
+    path = demo_config.parent / f"{name}-{tmp.name}.yaml"
     path.write_text(text)
     return path
 
