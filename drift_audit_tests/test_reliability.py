@@ -24,6 +24,7 @@ def _second_config(demo_config: Path, tmp: Path, name: str) -> Path:
     text = demo_config.read_text()
     out = load_config(demo_config).output_root
     text = text.replace(f"output_dir: {out}", f"output_dir: {tmp / name}")
+    text = text.replace("allowed_roots: [", f"allowed_roots: ['{tmp}', ")
     path = demo_config.parent / f"{name}-{tmp.name}.yaml"
     path.write_text(text)
     return path
