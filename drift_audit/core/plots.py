@@ -41,11 +41,11 @@ def render(group: str, feature: str, rows: Sequence[Mapping[str, Any]],
             _numeric(axes, rows, exact)
         else:
             _categorical(axes, rows)
-        sides = ", ".join(r["side"] for r in rows)
-        fig.suptitle(f"{group}.{feature}: reference vs current ({sides})", fontsize=12)
+        title = f"{group}.{feature}: reference vs current ({', '.join(r['side'] for r in rows)})"
+        fig.suptitle(title, fontsize=12)
         fig.tight_layout()
         buf = io.BytesIO()
-        fig.savefig(buf, format="png", metadata={"Software": None})
+        fig.savefig(buf, format="png", metadata={"Software": None, "Title": title})
         return buf.getvalue()
     finally:
         plt.close(fig)

@@ -97,7 +97,7 @@ def run(cfg: Config, window: PartitionWindow, ctx: dict[str, Any], actor: str = 
            "findings": len(plan["findings"]),
            "by_severity": {s: sum(1 for f in plan["findings"] if f["severity"] == s)
                            for s in ("critical", "high", "medium", "low", "info")},
-           "markdown_preview": files["report.md"][:3000] if isinstance(files["report.md"], str) else "",
+           "markdown_preview": f"{files['summary.md']!s}\n---\n\n{files['report.md']!s}"[:3000],
            "ledger_entry": {"seq": entry["seq"], "hash": entry["hash"], "path": cfg.rel(ledger_path(cfg))}}
     if cfg.report.mlflow_runs:
         from drift_audit.adapters import mlflow_audit_runs
