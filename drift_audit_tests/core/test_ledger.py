@@ -1,5 +1,6 @@
 """The change log: tampering is detected and the entry named; interrupted appends leave a valid ledger."""
 
+import itertools
 import json
 import multiprocessing
 import os
@@ -33,7 +34,7 @@ def test_appends_chain_and_verify(five):
     entries = [json.loads(x) for x in _lines(five)]
     assert [e["seq"] for e in entries] == [1, 2, 3, 4, 5]
     assert entries[0]["prev_hash"] == ledger.GENESIS
-    assert all(b["prev_hash"] == a["hash"] for a, b in zip(entries, entries[1:], strict=False))
+    assert all(b["prev_hash"] == a["hash"] for a, b in itertools.pairwise(entries))
     result = ledger.verify(five)
     assert result.ok and result.entries == 5 and result.head == entries[-1]["hash"] and not result.warnings
 

@@ -20,7 +20,7 @@ def audit_report(context: AssetExecutionContext, settings: AuditSettings, contra
     out = report.run(p.cfg, p.window, {
         "contract_snapshot": contract_snapshot, "plan": remediation_plan, "drift": drift_deltas,
         "diff": contract_diff, "quality": quality_gates, "transformation": transformation_audit,
-        "provenance": sorted(hashes.items())}, actor=f"dagster run {context.run_id}")
+        "provenance": sorted(hashes.items())}, actor=f"dagster run {context.run.run_id}")
     # not part of the value: the ledger entry holds wall-clock time, the MLflow run id is random
     preview, entry, mlflow_run = out.pop("markdown_preview"), out.pop("ledger_entry"), out.pop("mlflow_run_id", None)
     extra = {"mlflow_run_id": mlflow_run} if mlflow_run else {}
