@@ -18,5 +18,5 @@ def test_report_section_validates(tmp_path):
     cfg = load_config(path)
     assert cfg.report.mlflow_runs and cfg.report.approvers == {"privacy": "dpo@example.com"}
     path.write_text(path.read_text().replace("privacy:", "legal:"))
-    with pytest.raises(ConfigError, match="report.approvers"):
+    with pytest.raises(ConfigError, match=r"report\.approvers"):
         load_config(path)

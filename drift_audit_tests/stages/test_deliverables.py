@@ -300,6 +300,11 @@ def test_catalog_entries_carry_lineage_owners_and_status(audited_demo, folders):
             entry = next(e for e in json.loads((folders[group] / "catalog/entries.json").read_text())
                          if e["feature"] == f"{group}.{feature}")
             assert entry["validation_status"] == "failing"
+    for group, feature in CLEAN:
+        if group != "merchant_risk":  # its whole group is stale online, so every feature there is failing
+            entry = next(e for e in json.loads((folders[group] / "catalog/entries.json").read_text())
+                         if e["feature"] == f"{group}.{feature}")
+            assert entry["validation_status"] == "passing", entry
     assert "fraud_detector@v1" in next(e for e in json.loads((folders["transactions"] / "catalog/entries.json")
                                                               .read_text()))["consuming_models"]
 

@@ -40,6 +40,15 @@ def lineage(group: str, feature: str, sources: Mapping[str, Any], models: Sequen
     return "\n".join(lines)
 
 
+def _concerns(finding: Mapping[str, Any], feature: str) -> bool:
+    """A finding on the feature, or a group-wide one that reaches it (a dependency only the features it names)."""
+    if finding["feature"] != "*":
+        return bool(finding["feature"] == feature)
+    if finding["kind"] == "dependency_version_mismatch":
+        return feature in finding["evidence"].get("drifted_features_in_online_code", [])
+    return True
+
+
 def entries(snapshot: Mapping[str, Any], plan: Mapping[str, Any], sources: Mapping[str, Any],
             report_sha256: str) -> list[dict[str, Any]]:
     contract = snapshot["contract"]
@@ -47,7 +56,7 @@ def entries(snapshot: Mapping[str, Any], plan: Mapping[str, Any], sources: Mappi
     out = []
     for feat in contract["features"]:
         name = feat["name"]
-        found = [f for f in plan["findings"] if f["feature"] in (name, "*") and f["severity"] != "info"]
+        found = [f for f in plan["findings"] if f["severity"] != "info" and _concerns(f, name)]
         users = consumers(group, name, plan["models"])
         out.append({
             "feature": f"{group}.{name}", "description": feat["description"] or None,
