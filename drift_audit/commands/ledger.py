@@ -28,15 +28,15 @@ def register(sub: Any) -> None:
 
 
 def verify(args: argparse.Namespace) -> int:
+    from drift_audit.core.ledger import FILE_NAME
     from drift_audit.core.ledger import verify as check
 
     if args.path:
         path = Path(args.path)
     else:
         from drift_audit.config import load_config
-        from drift_audit.stages.report import LEDGER
 
-        path = load_config(config_path(args)).output_root / LEDGER
+        path = load_config(config_path(args)).output_root / FILE_NAME
     result = check(path, anchor=args.anchor)
     if args.json:
         print(json.dumps({"path": result.path, "ok": result.ok, "entries": result.entries, "head": result.head,

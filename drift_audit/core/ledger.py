@@ -24,6 +24,7 @@ from typing import Any
 from drift_audit.core.errors import LedgerError
 from drift_audit.core.hashing import canonical_json, sha256_json
 
+FILE_NAME = "ledger.jsonl"  # under output_dir
 GENESIS = "0" * 64
 FIELDS = ("seq", "time", "partition", "actor", "decision", "approvals_required", "evidence", "prev_hash", "hash")
 _TAIL_CHUNK = 1 << 16

@@ -85,10 +85,14 @@ def _check(scratch: Path, contracts_rel: str, name: str, diff: str) -> dict[str,
             result["contract_compiles"] = PASS
         except ContractError as exc:
             result.update(contract_compiles=FAIL, detail=_clean(str(exc), scratch))
-        lint = subprocess.run([buf_binary(), "lint"], cwd=root, capture_output=True, text=True, check=False)
-        result["buf_lint"] = PASS if lint.returncode == 0 else FAIL
-        if lint.returncode != 0:
-            result.setdefault("detail", _clean(lint.stdout + lint.stderr, scratch))
+        try:
+            lint = subprocess.run([buf_binary(), "lint"], cwd=root, capture_output=True, text=True, check=False)
+        except OSError as exc:
+            result.update(buf_lint=SKIPPED, detail=f"buf could not run: {exc.strerror}")
+        else:
+            result["buf_lint"] = PASS if lint.returncode == 0 else FAIL
+            if lint.returncode != 0:
+                result.setdefault("detail", _clean(lint.stdout + lint.stderr, scratch))
     return result
 
 

@@ -22,15 +22,13 @@ from drift_audit.core.report import report_markdown
 from drift_audit.stages.window import PartitionWindow
 from drift_audit.storage import atomic_dir
 
-LEDGER = "ledger.jsonl"
-
 
 def output_dir(cfg: Config, window: PartitionWindow, group: str) -> Path:
     return cfg.output_root / window.day.isoformat() / group
 
 
 def ledger_path(cfg: Config) -> Path:
-    return cfg.output_root / LEDGER
+    return cfg.output_root / ledger.FILE_NAME
 
 
 def pretty_json(value: Any) -> str:
