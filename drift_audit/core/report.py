@@ -16,6 +16,11 @@ def _fmt(value: Any, digits: int = 4) -> str:
     return str(value)
 
 
+def signer(approval: dict[str, Any]) -> str:
+    """`role (who)`, or just the role when no person is configured for it."""
+    return approval["role"] if approval["who"] == approval["role"] else f"{approval['role']} ({approval['who']})"
+
+
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     if not rows:
         return "_none_\n"
@@ -142,7 +147,7 @@ def action_markdown(a: dict[str, Any], checks: dict[str, dict[str, str]]) -> lis
         "- canary: " + " → ".join(f"{s['stage']} ({s['days']}d)" for s in a["canary"]["stages"])
         + "; watch " + "; ".join(a["canary"]["metrics"]) + "; abort if " + "; ".join(a["canary"]["abort_if"]),
         f"- owners: {', '.join(a['owners'])}; approvals: "
-        + "; ".join(f"{p['role']} ({p['who']})" for p in a["approvals"]),
+        + "; ".join(signer(p) for p in a["approvals"]),
     ]
     if a.get("escalation"):
         e = a["escalation"]

@@ -18,7 +18,7 @@ from drift_audit.config import Config
 from drift_audit.core import ledger, plots
 from drift_audit.core.deliverables import catalog, html, notification, summary, tickets, validation
 from drift_audit.core.hashing import canonical_json, sha256_file
-from drift_audit.core.report import report_markdown
+from drift_audit.core.report import report_markdown, signer
 from drift_audit.stages.window import PartitionWindow
 from drift_audit.storage import atomic_dir
 
@@ -88,8 +88,7 @@ def run(cfg: Config, window: PartitionWindow, ctx: dict[str, Any], actor: str = 
     entry = ledger.append(
         ledger_path(cfg), time=datetime.now(UTC).isoformat(timespec="seconds"),
         partition=f"{window.day.isoformat()}|{group}", actor=f"{_user()} via {actor}", decision=decision(plan),
-        approvals_required=sorted({p["role"] if p["who"] == p["role"] else f"{p['role']} ({p['who']})"
-                                   for a in plan["actions"] for p in a["approvals"]}),
+        approvals_required=sorted({signer(p) for a in plan["actions"] for p in a["approvals"]}),
         evidence=[{"path": f"{window.day.isoformat()}/{group}/{rel}", "sha256": h} for rel, h in hashes.items()])
     out = {"feature_group": group, "date": window.day.isoformat(), "path": cfg.rel(final), "files": hashes,
            "findings": len(plan["findings"]),

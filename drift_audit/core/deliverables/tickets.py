@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from drift_audit.core.report import table
+from drift_audit.core.report import signer, table
 
 CHECK_NAMES = {
     "patch_applies": "patch applies to the base commit (`git apply --check`)",
@@ -50,7 +50,7 @@ def _change(contract: Mapping[str, Any], plan: Mapping[str, Any], a: Mapping[str
         ["files", ", ".join(a["files"]) + (f" (function `{a['function']}`)" if a.get("function") else "") or "—"],
         ["patch", f"../{a['patch']}" if a.get("patch") else "none: manual change"],
         ["base commit", commit or "not in Git"], ["owners", ", ".join(a["owners"])],
-        ["reviewers", "; ".join(f"{p['who']} ({p['role']})" for p in a["approvals"])],
+        ["reviewers", "; ".join(signer(p) for p in a["approvals"])],
         ["impacted models", ", ".join(a["impacted_models"]) or "—"],
         ["labels", f"drift-audit, {contract['group']}, {a['kind']}, {a['severity']}"
                    + (", breaking-change" if a.get("breaking") else "")],
@@ -80,7 +80,7 @@ def _change(contract: Mapping[str, Any], plan: Mapping[str, Any], a: Mapping[str
               "Canary metrics: " + "; ".join(a["canary"]["metrics"]) + ".", "",
               "Abort if: " + "; ".join(a["canary"]["abort_if"]) + ".", "", "## Rollback", "",
               *[f"{i}. {step}" for i, step in enumerate(a["rollback"], 1)], "", "## Sign-off", "",
-              *[f"- [ ] {p['role']}: {p['who']} — {p['reason']}" for p in a["approvals"]],
+              *[f"- [ ] {signer(p)} — {p['reason']}" for p in a["approvals"]],
               "- [ ] automated checks above all green", ""]
     return "\n".join(lines)
 
