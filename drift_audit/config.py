@@ -104,6 +104,15 @@ class AuditSettings(_Model):
     tiers: dict[int, dict[str, float]] = Field(default_factory=dict)
 
 
+class ReportSettings(_Model):
+    """The deliverables of `audit_report` (docs/outputs.md)."""
+
+    # Who signs for a role in PR templates and tickets; a role left out is named by its title.
+    approvers: dict[Literal["privacy", "data_governance", "sre"], str] = Field(default_factory=dict)
+    mlflow_runs: bool = False  # log each audit as an MLflow run: metrics, and the report as artifacts
+    mlflow_experiment: str = Field("drift_audit", min_length=1)
+
+
 class Config(_Model):
     """The whole file; `base_dir` is the folder paths are relative to (not a key in the file)."""
 
@@ -115,6 +124,7 @@ class Config(_Model):
     feast: FeastSettings
     mlflow: MLflowSettings
     audit: AuditSettings = AuditSettings()
+    report: ReportSettings = ReportSettings()
     groups: dict[str, GroupSettings] = Field(min_length=1)
     base_dir: str = Field("", exclude=True)
 

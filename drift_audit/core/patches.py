@@ -64,24 +64,41 @@ def fix_scale(source: str, function: str, factor: float) -> str | None:
     return "".join(lines)
 
 
+def function_for(source: str, feature: str) -> str | None:
+    """The top-level function computing `feature`: named after it, else the one named `<feature>_*`."""
+    names = [n.name for n in ast.parse(source).body if isinstance(n, ast.FunctionDef)]
+    if feature in names:
+        return feature
+    prefixed = [n for n in names if n.startswith(f"{feature}_")]
+    return prefixed[0] if len(prefixed) == 1 else None
+
+
 def replace_function(target: str, reference: str, function: str) -> str | None:
-    """Replace `function` in `target` by its definition in `reference` (adding imports it needs)."""
+    """Replace `function` in `target` by its definition in `reference`, adding the imports it needs."""
     t_span, r_span = _function_span(target, function), _function_span(reference, function)
     if t_span is None or r_span is None:
         return None
     t_lines = target.splitlines(keepends=True)
     r_lines = reference.splitlines(keepends=True)
-    new = "".join(t_lines[:t_span[0]]) + "".join(r_lines[r_span[0]:r_span[1]]) + "".join(t_lines[t_span[1]:])
+    body = "".join(r_lines[r_span[0]:r_span[1]])
+    new = "".join(t_lines[:t_span[0]]) + body + "".join(t_lines[t_span[1]:])
+    used = {n.id for n in ast.walk(ast.parse(body)) if isinstance(n, ast.Name)}
     have = {ln.strip() for ln in target.splitlines() if ln.startswith(("import ", "from "))}
     missing = [ln for ln in reference.splitlines(keepends=True)
-               if ln.startswith(("import ", "from ")) and ln.strip() not in have and "__future__" not in ln]
-    if missing:
+               if ln.startswith(("import ", "from ")) and ln.strip() not in have and "__future__" not in ln
+               and _bound_names(ln) & used]
+    for ln in missing:  # before the first import that sorts after it, as isort would place it
         new_lines = new.splitlines(keepends=True)
-        first = next((i for i, ln in enumerate(new_lines)
-                      if ln.startswith(("import ", "from ")) and "__future__" not in ln), 0)
-        new_lines[first:first] = missing
-        new = "".join(new_lines)
+        imports = [i for i, x in enumerate(new_lines) if x.startswith(("import ", "from ")) and "__future__" not in x]
+        at = next((i for i in imports if new_lines[i] > ln), imports[-1] + 1 if imports else 0)
+        new = "".join([*new_lines[:at], ln, *new_lines[at:]])
     return new if new != target else None
+
+
+def _bound_names(import_line: str) -> set[str]:
+    node = ast.parse(import_line.strip()).body[0]
+    assert isinstance(node, ast.Import | ast.ImportFrom)
+    return {(a.asname or a.name).split(".")[0] for a in node.names}
 
 
 def bump_version(proto: str, part: str) -> tuple[str, str, str] | None:
@@ -129,3 +146,119 @@ def add_feast_field(source: str, view: str, feature: str, feast_type: str) -> st
     indent = schema.group("indent") + "    "
     line = f'\n{indent}Field(name="{feature}", dtype={feast_type}),'
     return source[:body_end] + line + source[body_end:]
+
+
+# --- protobuf contract edits (text-level, so comments and layout survive) -------------------------------
+
+PROTO_TYPES = {"float64": "double", "float32": "float", "int32": "int32", "int64": "int64", "bool": "bool",
+               "string": "string", "bytes": "bytes"}
+_FEATURE_OPTION = "(drift_audit.v1.feature) = {"
+
+
+def _skip_brackets(text: str, start: int) -> int:
+    """Index just past the `]` matching the `[` at `start`, skipping string literals."""
+    depth, i = 0, start
+    while i < len(text):
+        ch = text[i]
+        if ch == '"':
+            i = text.index('"', i + 1)
+        elif ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    raise ValueError("unbalanced [ ] in the contract")
+
+
+def field_span(proto: str, name: str) -> tuple[int, int, int, tuple[int, int] | None] | None:
+    """(line start, end past `;`, field number, options `[...]` span) of field `name`, or None."""
+    match = re.search(rf"^[ \t]*(?:optional[ \t]+)?[\w.]+[ \t]+{re.escape(name)}[ \t]*=[ \t]*(\d+)[ \t]*", proto, re.M)
+    if not match:
+        return None
+    pos, options = match.end(), None
+    if proto[pos:pos + 1] == "[":
+        options = (pos, _skip_brackets(proto, pos))
+        pos = options[1]
+    end = proto.index(";", pos) + 1
+    return match.start(), end, int(match.group(1)), options
+
+
+def set_feature_option(proto: str, feature: str, key: str, literal: str) -> str | None:
+    """Set `key: literal` in the feature's `(drift_audit.v1.feature)` options (replacing a previous value)."""
+    span = field_span(proto, feature)
+    if span is None:
+        return None
+    start, end, _, options = span
+    decl = proto[start:end]
+    entry = f"{key}: {literal}"
+    if options is None:
+        new = re.sub(r"=\s*(\d+)\s*;$", rf"= \1 [{_FEATURE_OPTION}\n    {entry}\n  }}];", decl)
+    elif _FEATURE_OPTION in decl:
+        if re.search(rf"^[ \t]*{key}:", decl, re.M):
+            new = re.sub(rf"^([ \t]*){key}:.*$", lambda m: m.group(1) + entry, decl, count=1, flags=re.M)
+        else:
+            close = decl.rindex("}")
+            new = decl[:close] + f"  {entry}\n  " + decl[close:].lstrip(" ")
+    else:
+        close = options[1] - 1 - start
+        new = decl[:close] + f", {_FEATURE_OPTION}\n    {entry}\n  }}" + decl[close:]
+    return proto[:start] + new + proto[end:]
+
+
+def deprecate_field(proto: str, feature: str) -> str | None:
+    """Mark a field `deprecated = true` (a standard option: generated code warns, the wire is unchanged)."""
+    span = field_span(proto, feature)
+    if span is None:
+        return None
+    start, end, _, options = span
+    decl = proto[start:end]
+    if "deprecated = true" in decl:
+        return None
+    if options is None:
+        new = re.sub(r"=\s*(\d+)\s*;$", r"= \1 [deprecated = true];", decl)
+    else:
+        at = options[0] + 1 - start
+        new = decl[:at] + "deprecated = true, " + decl[at:]
+    return proto[:start] + new + proto[end:]
+
+
+def add_field_after(proto: str, feature: str, new_name: str, new_type: str, comment: str) -> str | None:
+    """Add `new_type new_name = <next number>` after `feature`, copying its options (minus deprecation)."""
+    span = field_span(proto, feature)
+    if span is None or field_span(proto, new_name) is not None:
+        return None
+    _, end, _, options = span
+    used = [int(n) for n in re.findall(r"=\s*(\d+)\s*[\[;]", proto)]
+    used += [int(n) for n in re.findall(r"reserved\s+(\d+)", proto)]
+    opts = ""
+    if options is not None:
+        opts = " " + proto[options[0]:options[1]].replace("deprecated = true, ", "").replace("[deprecated = true]", "")
+    line = f"\n  // {comment}\n  {new_type} {new_name} = {max(used, default=0) + 1}{opts.rstrip()};"
+    return proto[:end] + line + proto[end:]
+
+
+def remove_field(proto: str, feature: str) -> str | None:
+    """Delete a field (with its leading comment) and reserve its number and name."""
+    span = field_span(proto, feature)
+    if span is None:
+        return None
+    start, end, number, _ = span
+    lines = proto[:start].splitlines(keepends=True)
+    while lines and lines[-1].strip().startswith("//"):
+        lines.pop()
+    head = "".join(lines)
+    indent = re.match(r"[ \t]*", proto[start:]).group(0)  # type: ignore[union-attr]
+    return f'{head}{indent}reserved {number};\n{indent}reserved "{feature}";' + proto[end:]
+
+
+def set_group_option(proto: str, key: str, literal: str) -> str | None:
+    """Set `key: literal` in the message's `(drift_audit.v1.group)` options, after `version`."""
+    existing = re.search(rf"^([ \t]*){key}:.*$", proto, re.M)
+    if existing:
+        return proto[:existing.start()] + f"{existing.group(1)}{key}: {literal}" + proto[existing.end():]
+    version = re.search(r'^([ \t]*)version:[ \t]*"[^"]*"[ \t]*$', proto, re.M)
+    if not version:
+        return None
+    return proto[:version.end()] + f"\n{version.group(1)}{key}: {literal}" + proto[version.end():]

@@ -11,6 +11,7 @@ from drift_audit.core import impact, remediation
 from drift_audit.core.contract import Contract
 from drift_audit.core.errors import ConfigError
 from drift_audit.core.findings import Finding, merge_duplicates, sort_findings
+from drift_audit.stages import patch_checks
 from drift_audit.stages.window import PartitionWindow
 
 
@@ -55,8 +56,17 @@ def run(cfg: Config, contract: Contract, window: PartitionWindow, upstream: list
         requirements=gs.dependencies,
         feast_definitions=f"{cfg.feast.repo_path}/{cfg.feast.definitions_module}",
         feast_repo=repo_path(cfg.feast.repo_path) or cfg.feast.repo_path,
-        contract_path=f"{cfg.contracts.root}/{contract.file}",
+        contract_path=f"{cfg.contracts.root}/{contract.file}", models=models, approvers={str(k): v for k, v in cfg.report.approvers.items()},
+        tier_overrides=cfg.audit.tiers, workspace=repo_path("workspace.yaml") or "workspace.yaml",
     )
     planned = remediation.plan(findings, inputs)
+    checks = patch_checks.run(repo.resolve(), repo_path(cfg.contracts.root) or cfg.contracts.root,
+                              planned["actions"], planned["patches"])
+    sources = {"offline": repo_path(gs.offline.path) or gs.offline.path, "feature_view": contract.feature_view,
+               "online_store": f"Feast {cfg.feast.online_store.type}",
+               "logs": [f"{s.name} ({s.kind})" for s in gs.online if s.kind != "feast"],
+               "offline_code": inputs.offline_code and repo_path(inputs.offline_code),
+               "online_code": inputs.online_code and repo_path(inputs.online_code)}
     return {"feature_group": contract.group, "date": window.day.isoformat(),
-            "findings": [f.to_dict() for f in findings], "models": model_impact["models"], **planned}
+            "findings": [f.to_dict() for f in findings], "models": model_impact["models"], **planned,
+            "patch_checks": checks, "sources": sources}

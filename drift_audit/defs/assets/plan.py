@@ -8,7 +8,7 @@ from drift_audit.stages import plan
 from drift_audit.stages.samples import Sample
 
 
-@asset(code_version="1", **ASSET_KW)
+@asset(code_version="2", **ASSET_KW)
 def remediation_plan(context: AssetExecutionContext, settings: AuditSettings, contract_snapshot: dict[str, Any],
                      offline_sample: Sample, online_sample: Sample, contract_diff: dict[str, Any],
                      drift_deltas: dict[str, Any], quality_gates: dict[str, Any],
