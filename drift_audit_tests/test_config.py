@@ -82,5 +82,5 @@ def test_allowed_roots_extend_where_paths_may_point(tmp_path):
 
 def test_unknown_feature_group_names_the_known_ones(tmp_path):
     cfg = load_config(_write(tmp_path, MINIMAL))
-    with pytest.raises(UnknownFeatureGroupError, match="unknown feature group 'nope'.*declares g"):
+    with pytest.raises(UnknownFeatureGroupError, match=r"unknown feature group 'nope'.*declares g"):
         cfg.group("nope")
