@@ -98,7 +98,7 @@ def _protoc_errors(stderr: str, root: Path) -> str:
     errors = []
     for line in stderr.splitlines():
         match = _PROTOC_ERROR.match(line.strip())
-        if match:
+        if match and not match["msg"].startswith(("warning:", "Suggested field numbers")):
             reported = Path(match["file"])
             with contextlib.suppress(ValueError):
                 reported = root / reported.resolve().relative_to(root.resolve())
@@ -324,7 +324,7 @@ def _feature(fds, reader, fproto, line: int, loc: _Locator) -> Feature:  # type:
 def _feature_problem(f: Feature) -> tuple[str, str] | None:
     """(option key, what is wrong) for option values that cannot be right, else None."""
     if f.min is not None and f.max is not None and f.min > f.max:
-        return "min", f"min {f.min:g} is greater than max {f.max:g}"
+        return "max", f"min {f.min:g} is greater than max {f.max:g}"
     if (f.min is not None or f.max is not None) and f.kind != "numeric":
         return "min" if f.min is not None else "max", f"min/max need a numeric type, not {f.type}"
     if f.max_null_ratio is not None and not 0 <= f.max_null_ratio <= 1:

@@ -165,7 +165,8 @@ def compare(old: Sequence[Contract], new: Sequence[Contract], breaking: Sequence
                     n.file, line, f"consumed-feature-{rule}",
                     f"{g}.{feature} {message}, and {_models(models, consumers_source)} consume(s) it",
                     f"keep {feature} as it was (mark it deprecated in its description) until "
-                    f"{', '.join(models)} stop(s) consuming it; add the new shape as a new field", g, feature))
+                    f"{', '.join(models)} stop(s) consuming it; add the new shape as a new field",
+                    group=g, feature=feature))
         version_line = key_line(text, n.line, "version", "};")
         bump = _bump(o, n)
         if bump == "decrease":
