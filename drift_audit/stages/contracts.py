@@ -14,19 +14,24 @@ from drift_audit.core.contract import Contract
 from drift_audit.core.contract_rules import Change, Verdict, compare, lint_changes, pii_rules
 from drift_audit.core.errors import ContractError, ServiceUnavailableError, UnknownFeatureGroupError
 from drift_audit.core.hashing import sha256_json, sha256_text
-from drift_audit.stages.registry import export
+from drift_audit.stages.registry import export, locate
 
 
 def snapshot(cfg: Config, group: str) -> dict[str, Any]:
-    root = cfg.path(cfg.contracts.root)
-    compiled = protoc.compile_contracts(root)
+    """The group's contract compiled from the work tree (or, with `contracts.git_repo`, from the registry's
+    HEAD), with the canonical descriptor set and the Git pin."""
+    if cfg.contracts.git_repo:
+        compiled, pin = _compile_registry_head(cfg)
+        where = f"{cfg.contracts.git_repo} ({cfg.contracts.root} at {pin.commit})"
+    else:
+        root = cfg.path(cfg.contracts.root)
+        compiled, pin, where = protoc.compile_contracts(root), git.pin(root), str(root)
     by_group = {c.group: c for c in compiled.contracts}
     if group not in by_group:
         known = ", ".join(sorted(by_group)) or "none"
-        raise UnknownFeatureGroupError(f"no contract under {root} defines feature group {group!r} (found: {known})")
+        raise UnknownFeatureGroupError(f"no contract under {where} defines feature group {group!r} (found: {known})")
     cfg.group(group)  # the config must also know where the group's data is
     contract = by_group[group].to_dict()
-    pin = git.pin(root)
     return {
         "feature_group": group,
         "contract": contract,
@@ -36,6 +41,20 @@ def snapshot(cfg: Config, group: str) -> dict[str, Any]:
         "files": list(compiled.files),
         "git": {k: v for k, v in asdict(pin).items() if k != "repo"},
     }
+
+
+def _compile_registry_head(cfg: Config) -> tuple[protoc.CompiledContracts, git.GitPin]:
+    repo, rel = locate(cfg)
+    commit = git.git(["rev-parse", "--verify", "HEAD"], repo).strip()
+    with export(repo, commit, rel) as root:
+        if root is None:
+            raise ContractError(f"{rel} does not exist in {cfg.contracts.git_repo} at {commit}")
+        try:
+            compiled = protoc.compile_contracts(root)
+        except ContractError as exc:
+            raise ContractError(str(exc).replace(str(root), f"{cfg.contracts.git_repo}@{commit[:12]}:{rel}")) from None
+    tree = git.git(["rev-parse", f"{commit}:{rel}"], repo).strip()
+    return compiled, git.GitPin(str(repo), commit, tree, False, None)
 
 
 def contract_of(snapshot_value: dict[str, Any]) -> Contract:
