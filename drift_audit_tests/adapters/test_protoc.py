@@ -144,3 +144,24 @@ def _edit(root: Path, old: str, new: str) -> str:
     text = text.replace(old, new)
     path.write_text(text)
     return text
+
+
+def test_the_full_example_in_the_docs_compiles_and_passes_the_check(tmp_path):
+    from drift_audit.stages.contracts import check
+
+    doc = (REPO / "docs/contracts.md").read_text()
+    example = doc.split("```proto\n", 1)[1].split("```", 1)[0]
+    root = tmp_path / "contracts"
+    (root / "drift_audit/v1").mkdir(parents=True)
+    shutil.copy(REPO / "contracts/drift_audit/v1/options.proto", root / "drift_audit/v1/options.proto")
+    shutil.copy(REPO / "contracts/buf.yaml", root / "buf.yaml")
+    (root / "features/transactions/v1").mkdir(parents=True)
+    (root / "features/transactions/v1/transactions.proto").write_text(example)
+    [contract] = protoc.compile_contracts(root).contracts
+    assert contract.feature("card_type").allowed_values == ("debit", "credit")
+    rate = contract.feature("chargeback_rate_90d")
+    assert (rate.nullable, rate.max_null_ratio, rate.aggregation) == (True, 0.05, "mean")
+    assert contract.feature("txn_amount_usd").drift.psi == 0.15
+    assert contract.is_reserved(11, "device_id") == (True, True)
+    report = check(root, None, None)
+    assert (report.verdict.violations, report.groups) == ((), ("transactions",))
