@@ -18,7 +18,7 @@ from drift_audit.core.errors import DriftAuditError
 from drift_audit.defs.jobs import audit_job
 from drift_audit.defs.partitions import FEATURE_GROUPS, feature_groups, key
 from drift_audit.defs.resources import ContractsResource
-from drift_audit.stages.registry import Cursor, locate, poll
+from drift_audit.stages.registry import Cursor, poll
 
 TAG_TRIGGER, TAG_COMMIT, TAG_FILES = "drift_audit/trigger", "drift_audit/commit", "drift_audit/changed_files"
 
@@ -38,7 +38,7 @@ def contract_change_sensor(context: SensorEvaluationContext, contracts: Contract
     """
     cursor = Cursor.parse(context.cursor)
     try:
-        repo, rel = locate(contracts.settings.load())
+        repo, rel = contracts.registry()
         outcome = poll(repo, rel, cursor, set(context.instance.get_dynamic_partitions(FEATURE_GROUPS)))
     except DriftAuditError as exc:
         return SkipReason(f"schema registry unavailable: {exc}")
