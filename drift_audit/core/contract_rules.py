@@ -132,80 +132,86 @@ def compare(old: Sequence[Contract], new: Sequence[Contract], breaking: Sequence
             consumers: Mapping[str, Sequence[str]], consumers_source: str, texts: Mapping[str, str],
             against: str) -> Verdict:
     """The version rules over `old` (at `against`) and `new`; `breaking` are buf's breaking changes."""
-    old_by, new_by = {c.group: c for c in old}, {c.group: c for c in new}
-    violations: list[Change] = []
-    notices: list[Change] = []
+    new_by = {c.group: c for c in new}
     by_file: dict[str, list[Change]] = {}
     for issue in breaking:
         by_file.setdefault(issue.file, []).append(issue)
-    groups_in_file: dict[str, list[str]] = {}
-    for c in new:
-        groups_in_file.setdefault(c.file, []).append(c.group)
-    for file, issues in sorted(by_file.items()):
-        if file not in groups_in_file:  # a deleted contract, or a file without a group (options)
-            violations += [_buf_breaking(i, "the file declares no feature group whose version could be bumped")
-                           for i in issues]
-    for g, o in sorted(old_by.items()):
-        n = new_by.get(g)
+    files_with_groups = {c.file for c in new}
+    violations = [_buf_breaking(i, "the file declares no feature group whose version could be bumped")
+                  for f, issues in sorted(by_file.items()) if f not in files_with_groups for i in issues]
+    notices: list[Change] = []
+    for o in sorted(old, key=lambda c: c.group):
+        n = new_by.get(o.group)
         if n is None:
-            for models, feats in _consumed(consumers, o, [f.name for f in o.features]):
-                violations.append(Change(
-                    o.file, o.line, "consumed-feature-removed",
-                    f"feature group {g} (at {against}) was removed, but {_models(models, consumers_source)} "
-                    f"consume(s) {', '.join(feats)}",
-                    "keep the contract until the models stop consuming it (update their drift_audit.features "
-                    "tags), then remove it", group=g))
+            violations += _removed_group(o, consumers, consumers_source, against)
             continue
-        text = texts.get(n.file, "")
-        changes = _feature_changes(o, n, text, against)
-        for rule, feature, line, message in changes["consumed"]:
-            models = consumers_of(consumers, g, feature)
-            if models:
-                violations.append(Change(
-                    n.file, line, f"consumed-feature-{rule}",
-                    f"{g}.{feature} {message}, and {_models(models, consumers_source)} consume(s) it",
-                    f"keep {feature} as it was (mark it deprecated in its description) until "
-                    f"{', '.join(models)} stop(s) consuming it; add the new shape as a new field",
-                    group=g, feature=feature))
-        version_line = key_line(text, n.line, "version", "};")
-        bump = _bump(o, n)
-        if bump == "decrease":
-            violations.append(Change(n.file, version_line, "version-decreased",
-                                     f"{g}: version went down from {o.version} to {n.version}",
-                                     f"set a version above {o.version}", group=g))
-        for key, f_name, line, message in changes["meaning"]:
-            if bump in ("none", "decrease"):
-                violations.append(Change(
-                    n.file, line, f"{key}-changed-without-bump", f"{g}.{f_name}: {message} and the version "
-                    f"stayed {n.version}",
-                    f"bump the version (MAJOR when consumers read the old {key}): version: "
-                    f"\"{n.semver[0] + 1}.0.0\" with a deprecation_window", g, f_name))
-        breaking_here = [_buf_breaking(i) for i in by_file.get(n.file, [])] + changes["breaking"]
-        if breaking_here:
-            if bump != "major":
-                major = f"{o.semver[0] + 1}.0.0"
-                went = "stayed " + n.version if bump == "none" else f"went {o.version} → {n.version} ({bump})"
-                violations += [Change(
-                    c.file, c.line, c.rule, f"{c.message} — a breaking change, and the version {went}: "
-                    "not a MAJOR bump",
-                    f"{c.fix}; or bump to version: \"{major}\" and set deprecation_window (e.g. \"30d\")",
-                    c.source, g, c.feature) for c in breaking_here]
-            elif not n.deprecation_window:
-                violations.append(Change(
-                    n.file, version_line, "deprecation-window",
-                    f"{g}: MAJOR bump {o.version} → {n.version} for {len(breaking_here)} breaking change(s) "
-                    "without a deprecation_window",
-                    "set deprecation_window in the group options, e.g. deprecation_window: \"30d\"", group=g))
-            else:
-                notices += [Change(c.file, c.line, c.rule, f"{c.message} — accepted: MAJOR bump {o.version} → "
-                                   f"{n.version}, deprecation window {n.deprecation_window}", "", c.source, g,
-                                   c.feature) for c in breaking_here]
-        violations += changes["unreserved"]
-        if bump == "none" and _content(o) != _content(n) and not changes["meaning"]:
-            notices.append(Change(n.file, version_line, "changed-without-bump",
-                                  f"{g} changed since {against} but kept version {n.version}",
-                                  "bump MINOR for additions, PATCH for documentation", group=g))
+        v, notes = _group_rules(o, n, by_file.get(n.file, []), consumers, consumers_source,
+                                texts.get(n.file, ""), against)
+        violations += v
+        notices += notes
     return Verdict(tuple(_sorted(violations)), tuple(_sorted(notices)))
+
+
+def _removed_group(o: Contract, consumers: Mapping[str, Sequence[str]], source: str, against: str) -> list[Change]:
+    return [Change(o.file, o.line, "consumed-feature-removed",
+                   f"feature group {o.group} (at {against}) was removed, but {_models(models, source)} "
+                   f"consume(s) {', '.join(feats)}",
+                   "keep the contract until the models stop consuming it (update their drift_audit.features "
+                   "tags), then remove it", group=o.group)
+            for models, feats in _consumed(consumers, o, [f.name for f in o.features])]
+
+
+def _group_rules(o: Contract, n: Contract, buf_breaking: Sequence[Change], consumers: Mapping[str, Sequence[str]],
+                 source: str, text: str, against: str) -> tuple[list[Change], list[Change]]:
+    """(violations, notices) of one group present at `against` and now."""
+    g = n.group
+    violations: list[Change] = []
+    changes = _feature_changes(o, n, text, against)
+    for rule, feature, line, message in changes["consumed"]:
+        models = consumers_of(consumers, g, feature)
+        if models:
+            violations.append(Change(
+                n.file, line, f"consumed-feature-{rule}",
+                f"{g}.{feature} {message}, and {_models(models, source)} consume(s) it",
+                f"keep {feature} as it was (mark it deprecated in its description) until "
+                f"{', '.join(models)} stop(s) consuming it; add the new shape as a new field",
+                group=g, feature=feature))
+    version_line = key_line(text, n.line, "version", "};")
+    bump = _bump(o, n)
+    if bump == "decrease":
+        violations.append(Change(n.file, version_line, "version-decreased",
+                                 f"{g}: version went down from {o.version} to {n.version}",
+                                 f"set a version above {o.version}", group=g))
+    if bump in ("none", "decrease"):
+        violations += [Change(n.file, line, f"{key}-changed-without-bump",
+                              f"{g}.{feature}: {message} and the version stayed {n.version}",
+                              f"bump the version (MAJOR when consumers read the old {key}): version: "
+                              f"\"{n.semver[0] + 1}.0.0\" with a deprecation_window", group=g, feature=feature)
+                       for key, feature, line, message in changes["meaning"]]
+    violations += changes["unreserved"]
+    breaking = [_buf_breaking(i) for i in buf_breaking] + changes["breaking"]
+    notices: list[Change] = []
+    if breaking and bump != "major":
+        went = "stayed " + n.version if bump == "none" else f"went {o.version} → {n.version} ({bump})"
+        violations += [Change(c.file, c.line, c.rule,
+                              f"{c.message} — a breaking change, and the version {went}: not a MAJOR bump",
+                              f"{c.fix}; or bump to version: \"{o.semver[0] + 1}.0.0\" and set "
+                              "deprecation_window (e.g. \"30d\")", c.source, g, c.feature) for c in breaking]
+    elif breaking and not n.deprecation_window:
+        violations.append(Change(n.file, version_line, "deprecation-window",
+                                 f"{g}: MAJOR bump {o.version} → {n.version} for {len(breaking)} breaking "
+                                 "change(s) without a deprecation_window",
+                                 "set deprecation_window in the group options, e.g. deprecation_window: \"30d\"",
+                                 group=g))
+    elif breaking:
+        notices += [Change(c.file, c.line, c.rule, f"{c.message} — accepted: MAJOR bump {o.version} → "
+                           f"{n.version}, deprecation window {n.deprecation_window}", "", c.source, g, c.feature)
+                    for c in breaking]
+    if bump == "none" and _content(o) != _content(n) and not changes["meaning"]:
+        notices.append(Change(n.file, version_line, "changed-without-bump",
+                              f"{g} changed since {against} but kept version {n.version}",
+                              "bump MINOR for additions, PATCH for documentation", group=g))
+    return violations, notices
 
 
 def _buf_breaking(issue: Change, why: str = "") -> Change:

@@ -119,7 +119,8 @@ def test_major_bump_without_window_is_one_violation_at_the_version_line():
 def test_buf_breaking_change_without_major_bump_is_a_violation(version):
     buf = Change(FILE, 12, "FIELD_SAME_NAME", "renamed", source="buf breaking")
     verdict = run(contract(), contract(version), [buf])
-    assert [(v.rule, v.line, v.source) for v in verdict.violations] == [("buf:FIELD_SAME_NAME", 12, "buf breaking")]
+    assert [(v.rule, v.line, v.source, v.group) for v in verdict.violations] == \
+        [("buf:FIELD_SAME_NAME", 12, "buf breaking", "orders")]
 
 
 def test_buf_breaking_change_in_a_file_without_group_is_always_a_violation():
@@ -155,7 +156,9 @@ def test_meaning_changed_needs_a_version_bump(attr):
     changed = with_feature(contract(), "amount", **{attr: "7d" if attr == "window" else "max"})
     if attr == "timezone":
         changed = with_feature(contract(), "amount", timezone="America/New_York")
-    assert rules(run(contract(), changed).violations) == [f"{attr}-changed-without-bump"]
+    [violation] = run(contract(), changed).violations
+    assert (violation.rule, violation.group, violation.feature, violation.source) == \
+        (f"{attr}-changed-without-bump", "orders", "amount", "drift-audit")
     assert run(contract(), replace(changed, version="1.2.1")).violations == ()
 
 
