@@ -67,5 +67,5 @@ def lint(root: Path) -> list[BufIssue]:
 
 def breaking(root: Path, git_dir: Path, commit: str, subdir: str) -> list[BufIssue]:
     """`buf breaking` of the folder against `subdir` of the repository at `commit` (a full hash)."""
-    against = f"{git_dir}#ref={commit}" + (f",subdir={subdir}" if subdir not in ("", ".") else "")
+    against = f"{git_dir.resolve()}#ref={commit}" + (f",subdir={subdir}" if subdir not in ("", ".") else "")
     return _run(root, ["breaking", "--against", against])
