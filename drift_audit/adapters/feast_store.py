@@ -6,7 +6,7 @@ import importlib.util
 import logging
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ class FeatureViewInfo:
     batch_source: dict[str, str]
     stream_source: dict[str, str] | None
     tags: dict[str, str]
+    field_tags: dict[str, dict[str, str]] = field(default_factory=dict)  # feature -> its Field tags
 
 
 def open_store(cfg: Config):  # type: ignore[no-untyped-def]
@@ -82,6 +83,7 @@ def feature_view_info(store: Any, name: str) -> FeatureViewInfo:
         batch_source=_source_dict(batch),
         stream_source=_source_dict(stream) if stream is not None else None,
         tags=dict(fv.tags),
+        field_tags={f.name: dict(f.tags) for f in fv.features if f.tags},
     )
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import subprocess
 import sys
 import tempfile
+import zoneinfo
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,9 +15,13 @@ import grpc_tools
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
 from drift_audit.core.contract import (
+    AGGREGATIONS,
+    CLASSIFICATIONS,
+    TOKENIZATIONS,
     Contract,
     DriftOverrides,
     Feature,
+    key_line,
     parse_duration,
     parse_semver,
 )
@@ -77,22 +83,30 @@ def run_protoc(root: Path, files: list[str], source_info: bool) -> bytes:
     """Compile to a FileDescriptorSet; a compile error becomes a ContractError naming file:line."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "set.binpb"
-        args = [sys.executable, "-m", "grpc_tools.protoc", f"-I{root}", f"-I{_WKT_INCLUDE}",
+        args = [sys.executable, "-m", "grpc_tools.protoc", f"-I{root.resolve()}", f"-I{_WKT_INCLUDE}",
                 f"--descriptor_set_out={out}", "--include_imports"]
         if source_info:
             args.append("--include_source_info")
-        proc = subprocess.run([*args, *files], capture_output=True, text=True, check=False)
+        proc = subprocess.run([*args, *files], cwd=root, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
-            raise ContractError(_first_protoc_error(proc.stderr, root))
+            raise ContractError(_protoc_errors(proc.stderr, root))
         return out.read_bytes()
 
 
-def _first_protoc_error(stderr: str, root: Path) -> str:
+def _protoc_errors(stderr: str, root: Path) -> str:
+    """protoc's first error as `<root>/<file>:<line>: message` (protoc names files by their disk path)."""
+    errors = []
     for line in stderr.splitlines():
         match = _PROTOC_ERROR.match(line.strip())
-        if match:
-            return f"{root / match['file']}:{match['line']}: {match['msg']}"
-    return f"protoc failed in {root}: {stderr.strip().splitlines()[-1] if stderr.strip() else 'no output'}"
+        if match and not match["msg"].startswith(("warning:", "Suggested field numbers")):
+            reported = Path(match["file"])
+            with contextlib.suppress(ValueError):
+                reported = root / reported.resolve().relative_to(root.resolve())
+            errors.append(f"{reported}:{match['line']}: {match['msg']}")
+    if not errors:
+        return f"protoc failed in {root}: {stderr.strip().splitlines()[-1] if stderr.strip() else 'no output'}"
+    more = f" (and {len(errors) - 1} more protoc errors)" if len(errors) > 1 else ""
+    return errors[0] + more
 
 
 def compile_contracts(root: Path) -> CompiledContracts:
@@ -164,6 +178,24 @@ def _enum_values(fds: descriptor_pb2.FileDescriptorSet, type_name: str) -> tuple
     return ()
 
 
+class _Locator:
+    """Turns (file, line, option key) into `<root>/<file>:<line>` for errors; reads the source only then."""
+
+    def __init__(self, root: Path, file: str) -> None:
+        self.path = root / file
+        self._text: str | None = None
+
+    def at(self, line: int, key: str = "", block_end: str = ";") -> str:
+        if key:
+            if self._text is None:
+                self._text = self.path.read_text(errors="replace") if self.path.is_file() else ""
+            line = key_line(self._text, line, key, block_end)
+        return f"{self.path}:{line}"
+
+    def fail(self, line: int, key: str, message: str, block_end: str = ";") -> ContractError:
+        return ContractError(f"{self.at(line, key, block_end)}: {message}")
+
+
 def parse_contracts(fds: descriptor_pb2.FileDescriptorSet, files: set[str], root: Path) -> list[Contract]:
     reader = _OptionReader(fds)
     contracts: list[Contract] = []
@@ -172,12 +204,13 @@ def parse_contracts(fds: descriptor_pb2.FileDescriptorSet, files: set[str], root
         if fd.name not in files:
             continue
         lines = _lines(fd)
+        loc = _Locator(root, fd.name)
         for mi, msg in enumerate(fd.message_type):
             group = reader.group(msg)
             if group is None:
                 continue
-            where = f"{root / fd.name}:{lines.get((4, mi), 1)}"
-            contract = _contract(fds, reader, fd, mi, msg, group, lines, where)
+            contract = _contract(fds, reader, fd, mi, msg, group, lines, loc)
+            where = loc.at(contract.line)
             if contract.group in seen:
                 raise ContractError(f"{where}: feature group {contract.group!r} is also defined at {seen[contract.group]}")
             seen[contract.group] = where
@@ -185,42 +218,58 @@ def parse_contracts(fds: descriptor_pb2.FileDescriptorSet, files: set[str], root
     return sorted(contracts, key=lambda c: c.group)
 
 
-def _contract(fds, reader, fd, mi, msg, group, lines, where) -> Contract:  # type: ignore[no-untyped-def]
+def _contract(fds, reader, fd, mi, msg, group, lines, loc: _Locator) -> Contract:  # type: ignore[no-untyped-def]
     name = group.name or _snake(msg.name)
+    line = lines.get((4, mi), 1)
+
+    def fail(key: str, message: str) -> ContractError:
+        return loc.fail(line, key, message, block_end="};")
+
+    durations = {}
+    for key in ("freshness_sla", "ttl", "deprecation_window"):
+        try:
+            durations[key] = parse_duration(getattr(group, key))
+        except ValueError as exc:
+            raise fail(key, f"{key}: {exc}") from None
     try:
         parse_semver(group.version)
-        freshness = parse_duration(group.freshness_sla)
-        ttl = parse_duration(group.ttl)
     except ValueError as exc:
-        raise ContractError(f"{where}: {exc}") from None
+        raise fail("version", f"group {name!r}: {exc}") from None
     if group.risk_tier not in (1, 2, 3):
-        raise ContractError(f"{where}: risk_tier must be 1, 2 or 3, got {group.risk_tier}")
+        raise fail("risk_tier", f"risk_tier must be 1, 2 or 3, got {group.risk_tier}")
+    if group.data_classification and group.data_classification not in CLASSIFICATIONS:
+        raise fail("data_classification", f"data_classification {group.data_classification!r} is not one of "
+                   f"{', '.join(sorted(CLASSIFICATIONS))}")
     fields = {f.name: f for f in msg.field}
     if not group.entity_keys:
-        raise ContractError(f"{where}: group {name!r} declares no entity_keys")
-    for key in [*group.entity_keys, group.event_timestamp, group.created_timestamp]:
-        if key and key not in fields:
-            raise ContractError(f"{where}: {key!r} is named in the group options but is not a field of {msg.name}")
+        raise fail("entity_keys", f"group {name!r} declares no entity_keys")
     if not group.event_timestamp:
-        raise ContractError(f"{where}: group {name!r} declares no event_timestamp")
+        raise fail("event_timestamp", f"group {name!r} declares no event_timestamp")
+    for key, option in [*((k, "entity_keys") for k in group.entity_keys),
+                        (group.event_timestamp, "event_timestamp"), (group.created_timestamp, "created_timestamp")]:
+        if key and key not in fields:
+            raise fail(option, f"{option} names {key!r}, which is not a field of {msg.name}")
+    if len(set(group.entity_keys)) != len(group.entity_keys):
+        raise fail("entity_keys", f"entity_keys repeats a field: {list(group.entity_keys)}")
     reserved = {*group.entity_keys, group.event_timestamp, group.created_timestamp}
     features = []
     key_types = {}
     for fi, fproto in enumerate(msg.field):
-        line = lines.get((4, mi, 2, fi), 1)
         if fproto.name in reserved:
             key_types[fproto.name] = _logical_type(fproto)[0]
             continue
-        features.append(_feature(fds, reader, fproto, line, f"{Path(where.rsplit(':', 1)[0])}:{line}"))
+        features.append(_feature(fds, reader, fproto, lines.get((4, mi, 2, fi), 1), loc))
     prefix = f"{fd.package}." if fd.package else ""
     return Contract(
-        group=name, message=prefix + msg.name, file=fd.name, line=lines.get((4, mi), 1),
+        group=name, message=prefix + msg.name, file=fd.name, line=line,
         version=group.version, owners=tuple(group.owners), entity_keys=tuple(group.entity_keys),
         event_timestamp=group.event_timestamp, created_timestamp=group.created_timestamp,
-        risk_tier=group.risk_tier, freshness_sla_seconds=freshness,
+        risk_tier=group.risk_tier, freshness_sla_seconds=durations["freshness_sla"],
         consuming_models=tuple(group.consuming_models), data_classification=group.data_classification,
-        feature_view=group.feature_view or name, ttl_seconds=ttl, deprecation_window=group.deprecation_window,
-        features=tuple(features), key_types=key_types,
+        feature_view=group.feature_view or name, ttl_seconds=durations["ttl"],
+        deprecation_window=group.deprecation_window, features=tuple(features), key_types=key_types,
+        reserved_numbers=tuple((r.start, r.end) for r in msg.reserved_range),
+        reserved_names=tuple(msg.reserved_name),
     )
 
 
@@ -236,23 +285,28 @@ def _logical_type(fproto: descriptor_pb2.FieldDescriptorProto) -> tuple[str, boo
     return _SCALARS.get(fproto.type, f"unsupported:{fproto.type}"), optional
 
 
-def _feature(fds, reader, fproto, line, where) -> Feature:  # type: ignore[no-untyped-def]
+def _feature(fds, reader, fproto, line: int, loc: _Locator) -> Feature:  # type: ignore[no-untyped-def]
     ftype, nullable = _logical_type(fproto)
+    name = fproto.name
+
+    def fail(key: str, message: str) -> ContractError:
+        return loc.fail(line, key, f"feature {name!r}: {message}")
+
     if ftype.startswith("unsupported:"):
-        raise ContractError(f"{where}: field {fproto.name!r} has type {ftype[12:]}, which is not a feature type")
+        raise fail("", f"type {ftype[12:]} is not a feature type")
     if fproto.label == descriptor_pb2.FieldDescriptorProto.LABEL_REPEATED:
-        raise ContractError(f"{where}: repeated field {fproto.name!r} is not a supported feature type")
+        raise fail("", "repeated fields are not a supported feature type")
     opts = reader.feature(fproto)
     allowed: tuple[str, ...] = ()
     if fproto.type == descriptor_pb2.FieldDescriptorProto.TYPE_ENUM:
         allowed = _enum_values(fds, fproto.type_name)
     if opts is None:
-        return Feature(name=fproto.name, type=ftype, proto_type=_proto_type_name(fproto), line=line,
+        return Feature(name=name, type=ftype, proto_type=_proto_type_name(fproto), line=line,
                        nullable=nullable, allowed_values=allowed, number=fproto.number)
     drift = DriftOverrides(**{k: getattr(opts.drift, k) if opts.drift.HasField(k) else None
                               for k in ("psi", "wasserstein", "js", "effect")})
-    return Feature(
-        name=fproto.name, type=ftype, proto_type=_proto_type_name(fproto), line=line,
+    feature = Feature(
+        name=name, type=ftype, proto_type=_proto_type_name(fproto), line=line,
         nullable=opts.nullable if opts.HasField("nullable") else nullable,
         max_null_ratio=opts.max_null_ratio if opts.HasField("max_null_ratio") else None,
         default_value=opts.default_value, allowed_values=tuple(opts.allowed_values) or allowed,
@@ -261,6 +315,54 @@ def _feature(fds, reader, fproto, line, where) -> Feature:  # type: ignore[no-un
         pii_class=opts.pii_class, tokenization=opts.tokenization, drift=drift, owner=opts.owner,
         description=opts.description, logical_type=opts.logical_type, number=fproto.number,
     )
+    problem = _feature_problem(feature)
+    if problem:
+        raise fail(*problem)
+    return feature
+
+
+def _feature_problem(f: Feature) -> tuple[str, str] | None:
+    """(option key, what is wrong) for option values that cannot be right, else None."""
+    if f.min is not None and f.max is not None and f.min > f.max:
+        return "max", f"min {f.min:g} is greater than max {f.max:g}"
+    if (f.min is not None or f.max is not None) and f.kind != "numeric":
+        return "min" if f.min is not None else "max", f"min/max need a numeric type, not {f.type}"
+    if f.max_null_ratio is not None and not 0 <= f.max_null_ratio <= 1:
+        return "max_null_ratio", f"max_null_ratio {f.max_null_ratio:g} is not between 0 and 1"
+    if len(set(f.allowed_values)) != len(f.allowed_values):
+        return "allowed_values", f"allowed_values repeats a value: {list(f.allowed_values)}"
+    if f.window:
+        try:
+            parse_duration(f.window)
+        except ValueError as exc:
+            return "window", f"window: {exc}"
+    if f.aggregation and f.aggregation not in AGGREGATIONS:
+        return "aggregation", f"aggregation {f.aggregation!r} is not one of {', '.join(sorted(AGGREGATIONS))}"
+    if f.tokenization and f.tokenization not in TOKENIZATIONS:
+        return "tokenization", f"tokenization {f.tokenization!r} is not one of {', '.join(sorted(TOKENIZATIONS))}"
+    if f.timezone and not _known_timezone(f.timezone):
+        return "timezone", f"timezone {f.timezone!r} is not an IANA time zone name"
+    if f.default_value:
+        if f.allowed_values and f.default_value not in f.allowed_values:
+            return "default_value", f"default_value {f.default_value!r} is not among the allowed values"
+        if f.kind == "numeric":
+            try:
+                value = float(f.default_value)
+            except ValueError:
+                return "default_value", f"default_value {f.default_value!r} is not a number"
+            if (f.min is not None and value < f.min) or (f.max is not None and value > f.max):
+                return "default_value", f"default_value {f.default_value} is outside [min, max]"
+        if f.type == "bool" and f.default_value not in ("true", "false"):
+            return "default_value", f"default_value {f.default_value!r} of a bool must be true or false"
+    return None
+
+
+def _known_timezone(name: str) -> bool:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def _proto_type_name(fproto: descriptor_pb2.FieldDescriptorProto) -> str:

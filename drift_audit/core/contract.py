@@ -13,6 +13,10 @@ _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 # proto scalar -> logical type shared by Arrow/Spark/Feast (table in docs/contracts.md)
 NUMERIC_TYPES = frozenset({"float64", "float32", "int32", "int64"})
 CATEGORICAL_TYPES = frozenset({"string", "bool"})
+# closed vocabularies of options.proto (docs/contracts.md)
+AGGREGATIONS = frozenset({"sum", "mean", "count", "max", "min", "last"})
+CLASSIFICATIONS = frozenset({"public", "internal", "confidential", "restricted"})
+TOKENIZATIONS = frozenset({"sha256", "hmac-sha256", "format-preserving", "tok"})
 
 
 def parse_duration(text: str) -> float | None:
@@ -30,6 +34,24 @@ def parse_semver(text: str) -> tuple[int, int, int]:
     if not match:
         raise ValueError(f"bad semantic version {text!r}: expected MAJOR.MINOR.PATCH")
     return int(match.group(1)), int(match.group(2)), int(match.group(3))
+
+
+def key_line(text: str, start: int, key: str, block_end: str = ";") -> int:
+    """Line of `key:` inside the option block that begins on line `start` (1-based), else `start`.
+
+    Protobuf source info locates a whole aggregate option, not its keys; this finds the key so errors
+    can point at `version: "2.1"` rather than at the message. The block ends at the first line that
+    ends with `block_end` (";" for a field's options, "};" for a message's).
+    """
+    lines = text.splitlines()
+    pattern = re.compile(rf"\b{re.escape(key)}\s*:")
+    for i in range(max(start - 1, 0), len(lines)):
+        if pattern.search(lines[i]):
+            return i + 1
+        stripped = lines[i].strip()
+        if stripped.endswith(block_end) and (block_end != "};" or stripped == "};"):
+            break
+    return start
 
 
 @dataclass(frozen=True)
@@ -94,6 +116,8 @@ class Contract:
     deprecation_window: str
     features: tuple[Feature, ...]
     key_types: dict[str, str] = field(default_factory=dict)
+    reserved_numbers: tuple[tuple[int, int], ...] = ()  # [start, end) ranges, as in descriptors
+    reserved_names: tuple[str, ...] = ()
 
     def feature(self, name: str) -> Feature:
         for feat in self.features:
@@ -108,6 +132,14 @@ class Contract:
     @property
     def owner(self) -> str:
         return self.owners[0] if self.owners else "unowned"
+
+    @property
+    def semver(self) -> tuple[int, int, int]:
+        return parse_semver(self.version)
+
+    def is_reserved(self, number: int, name: str) -> tuple[bool, bool]:
+        """(number reserved, name reserved) in this message."""
+        return any(start <= number < end for start, end in self.reserved_numbers), name in self.reserved_names
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -124,5 +156,7 @@ class Contract:
             )
             for f in data["features"]
         )
-        tuples = ("owners", "entity_keys", "consuming_models")
-        return Contract(**{**data, **{k: tuple(data[k]) for k in tuples}, "features": feats})
+        tuples = ("owners", "entity_keys", "consuming_models", "reserved_names")
+        ranges = tuple((int(a), int(b)) for a, b in data.get("reserved_numbers", ()))
+        return Contract(**{**data, **{k: tuple(data.get(k, ())) for k in tuples}, "features": feats,
+                           "reserved_numbers": ranges})

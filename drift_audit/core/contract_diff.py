@@ -7,13 +7,14 @@ Vocabulary as in Feast's registry diff: each feature gets one row with a transit
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from drift_audit.core.contract import Contract, Feature
 from drift_audit.core.findings import Finding, severity_for
 
 WIDENINGS = {("int32", "int64"), ("float32", "float64")}
+METADATA = ("unit", "timezone")  # declared by Arrow field metadata / Feast Field tags
 _ARROW = {
     "double": "float64", "float": "float32", "halffloat": "float32", "int8": "int32", "int16": "int32",
     "int32": "int32", "int64": "int64", "uint8": "int32", "uint16": "int32", "uint32": "int64",
@@ -42,6 +43,7 @@ class Observed:
     schema: Mapping[str, str]  # column -> logical type
     checks: Mapping[str, Any]  # feature -> ValueCheck
     declared_by: str = ""  # e.g. "feast feature view transactions" or a parquet path
+    metadata: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # column -> {unit, timezone}
 
 
 def diff_contract(contract: Contract, sides: list[Observed], fv_ttl_seconds: float | None = None
@@ -69,11 +71,19 @@ def diff_contract(contract: Contract, sides: list[Observed], fv_ttl_seconds: flo
                 widening = (feat.type, observed) in WIDENINGS
                 check = side.checks.get(feat.name)
                 evidence = {"side": side.side, "contract_type": feat.type, "observed_type": observed,
+                            "types_by_side": {s.side: s.schema.get(feat.name) for s in sides},
                             "contract": f"{contract.file}:{feat.line}", "declared_by": side.declared_by}
                 if check is not None and feat.type in ("int32", "int64"):
                     evidence["non_integral_values"] = check.non_integral
                 add(feat.name, "type_widening" if widening else "type_mismatch", not widening, evidence,
                     (side.side,))
+            meta = side.metadata.get(feat.name, {})
+            mismatches = {k: {"contract": getattr(feat, k), "observed": meta[k]} for k in METADATA
+                          if getattr(feat, k) and meta.get(k) and meta[k] != getattr(feat, k)}
+            if mismatches:
+                add(feat.name, "metadata_mismatch", True, {
+                    "side": side.side, "declared_by": side.declared_by, "mismatches": mismatches,
+                    "contract": f"{contract.file}:{feat.line}"}, (side.side,))
             check = side.checks.get(feat.name)
             if check is not None:
                 findings += _value_findings(contract, feat, check)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from dagster import ConfigurableResource
@@ -55,10 +56,12 @@ class MLflowResource(ConfigurableResource):
 
 
 class ContractsResource(ConfigurableResource):
-    """The schema registry: the Git repository holding the contracts folder."""
+    """The schema registry: the Git repository holding the contracts folder (or a mirror of `git_repo`)."""
 
     settings: AuditSettings
 
-    def root(self) -> Any:
-        cfg = self.settings.load()
-        return cfg.path(cfg.contracts.root)
+    def registry(self) -> tuple[Path, str]:
+        """(Git repository, contracts folder inside it), fetched first when it mirrors a remote."""
+        from drift_audit.stages.registry import locate
+
+        return locate(self.settings.load())

@@ -17,11 +17,11 @@ def run(contract: Contract, offline: Sample, online: Sample) -> dict[str, Any]:
     off_checks = value_checks(off_df, F.lit("offline"), contract.features)
     on_checks = value_checks(online.df, F.col("_source"), contract.features)
     sides = [Observed("offline", offline.meta["schema"], {f: c for (f, _), c in off_checks.items()},
-                      offline.meta["source"]["path"])]
+                      offline.meta["source"]["path"], offline.meta.get("field_metadata", {}))]
     fv_ttl = None
     for name, info in sorted(online.meta["sources"].items()):
         side_checks = {f: c for (f, s), c in on_checks.items() if s == name}
-        sides.append(Observed(name, info["schema"], side_checks, info["declared_by"]))
+        sides.append(Observed(name, info["schema"], side_checks, info["declared_by"], info.get("field_metadata", {})))
         fv_ttl = info.get("ttl_seconds", fv_ttl)
     rows, findings = diff_contract(contract, sides, fv_ttl)
     checks: dict[str, Any] = {f"{f}|{s}": c.__dict__ | {"not_allowed_examples": [] if contract.feature(f).is_pii else

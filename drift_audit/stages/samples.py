@@ -55,6 +55,7 @@ def offline(cfg: Config, spark: SparkSession, contract: Contract, window: Partit
         "source": {"path": str(root), "files": len(source.files), "rows_in_files": source.rows,
                    "sha256": source.sha256},
         "schema": {c: logical_type(t) for c, t in sorted(source.schema.items())},
+        "field_metadata": field_metadata(source.files),
         "missing_features": [f for f in contract.feature_names if f not in source.schema],
         "findings": [],
     }
@@ -158,6 +159,8 @@ def _from_feast(cfg: Config, spark: SparkSession, contract: Contract, window: Pa
         "schema": observed, "keys_requested": len(entity_keys), "keys_missing": table.num_rows - found.num_rows,
         "values_newer_than_partition": newer.num_rows, "rows": kept.num_rows,
         "sha256": _file_sha(path), "ttl_seconds": info_fv.ttl_seconds,
+        "field_metadata": {f: {k: v for k, v in tags.items() if k in METADATA_KEYS}
+                           for f, tags in sorted(info_fv.field_tags.items()) if METADATA_KEYS & set(tags)},
     }
 
 
@@ -165,11 +168,13 @@ def _from_log(cfg: Config, spark: SparkSession, contract: Contract, window: Part
               rate: float) -> tuple[DataFrame, dict[str, Any]]:
     assert src.path
     root = cfg.path(src.path)
+    metadata: dict[str, dict[str, str]] = {}
     keys = list(contract.entity_keys)
     if src.kind == "parquet":
         source = io.list_parquet(root, (window.day, window.day))
         df = io.read_parquet(spark, source)
         schema, sha = {c: logical_type(t) for c, t in source.schema.items()}, source.sha256
+        metadata = field_metadata(source.files)
     else:
         df, sha = io.read_jsonl(spark, root)
         schema = {f.name: logical_type(f.dataType.simpleString()) for f in df.schema.fields}
@@ -188,7 +193,25 @@ def _from_log(cfg: Config, spark: SparkSession, contract: Contract, window: Part
     drop = {src.value_timestamp, *(keys), *([req] if req else [])}
     return df, {"kind": src.kind, "path": str(root), "declared_by": str(root),
                 "schema": {c: t for c, t in schema.items() if c not in drop}, "rows": rows,
-                "files_sha256": sha, "sha256": content}
+                "files_sha256": sha, "sha256": content, "field_metadata": metadata}
+
+
+METADATA_KEYS = frozenset({"unit", "timezone"})
+
+
+def field_metadata(files: tuple[Path, ...]) -> dict[str, dict[str, str]]:
+    """Unit/timezone a parquet source declares per column (Arrow field metadata, a timestamp's zone),
+    from its newest file's footer; compared with the contract by contract_diff."""
+    if not files:
+        return {}
+    out: dict[str, dict[str, str]] = {}
+    for fld in pq.read_schema(files[-1]):
+        meta = {k.decode(): v.decode() for k, v in (fld.metadata or {}).items() if k.decode() in METADATA_KEYS}
+        if pa.types.is_timestamp(fld.type) and fld.type.tz and "timezone" not in meta:
+            meta["timezone"] = fld.type.tz
+        if meta:
+            out[fld.name] = dict(sorted(meta.items()))
+    return dict(sorted(out.items()))
 
 
 def _file_sha(path: Path) -> str:

@@ -5,7 +5,7 @@ from drift_audit.defs.resources import AuditSettings
 from drift_audit.stages import contracts
 
 
-@asset(code_version="1", **ASSET_KW)
+@asset(code_version="2", **ASSET_KW)
 def contract_snapshot(context: AssetExecutionContext, settings: AuditSettings) -> Output:
     """The group's contract compiled by protoc, pinned by content hash and by the Git commit of contracts/."""
     p = partition(context, settings)

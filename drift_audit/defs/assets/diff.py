@@ -8,7 +8,7 @@ from drift_audit.stages import diff
 from drift_audit.stages.samples import Sample
 
 
-@asset(code_version="1", check_specs=specs("contract_diff", [CONTRACT_CONFORMANCE]), **ASSET_KW)
+@asset(code_version="2", check_specs=specs("contract_diff", [CONTRACT_CONFORMANCE]), **ASSET_KW)
 def contract_diff(context: AssetExecutionContext, contract_snapshot: dict[str, Any], offline_sample: Sample,
                   online_sample: Sample):
     """The contract against the schemas and values observed offline and in each online source."""
