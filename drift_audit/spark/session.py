@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 import os
+import re
 
 from pyspark.sql import SparkSession
+
+TASK_ATTEMPTS = 4
+_LOCAL = re.compile(r"^local\[(\*|\d+)\]$")
+
+
+def with_retries(master: str, attempts: int = TASK_ATTEMPTS) -> str:
+    """`local[N]` never retries a failed task; `local[N,F]` does, like a cluster with spark.task.maxFailures."""
+    match = _LOCAL.match(master)
+    return f"local[{match.group(1)},{attempts}]" if match else master
 
 DEFAULTS = {
     "spark.sql.session.timeZone": "UTC",
@@ -25,7 +35,7 @@ def get_spark(master: str = "local[*]", conf: dict[str, str] | None = None,
               driver_memory: str | None = None) -> SparkSession:
     """The process's session; `master` and memory only apply when the JVM is first started."""
     os.environ.setdefault("PYSPARK_PYTHON", os.environ.get("PYSPARK_PYTHON") or "python3")
-    builder = SparkSession.builder.master(master).appName("drift_audit")
+    builder = SparkSession.builder.master(with_retries(master)).appName("drift_audit")
     local = master.startswith("local")
     settings = {**DEFAULTS, **({"spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1"}
                                if local else {}), **(conf or {})}
