@@ -150,20 +150,19 @@ def read_jsonl(spark: SparkSession, root: Path) -> tuple[DataFrame, str]:
     files = [root] if root.is_file() else sorted(p for p in root.rglob("*.jsonl") if p.is_file())
     if not files:
         raise InputDataError(f"no .jsonl files under {root}")
-    corrupt = "_corrupt_record"
-    df = spark.read.option("mode", "PERMISSIVE").option("columnNameOfCorruptRecord", corrupt).json(
-        [str(p) for p in files])
-    if corrupt in df.columns:
-        df = df.cache()  # Spark refuses queries on the raw corrupt-record column alone
-        bad = (df.where(F.col(corrupt).isNotNull()).groupBy(F.input_file_name().alias("file")).count()
-               .orderBy("file").collect())  # bounded: one row per malformed file
-        df.unpersist()
-        if bad:
-            raise InputDataError(f"unreadable JSONL file {bad[0]['file'].removeprefix('file:')}: "
-                                 f"{bad[0]['count']} malformed line(s)"
-                                 + (f" (and {len(bad) - 1} more file(s))" if len(bad) > 1 else ""))
-        df = df.drop(corrupt)
+    df = _json(spark, files)
+    if _CORRUPT in df.columns:  # schema inference saw a malformed line: find the first file that has one
+        bad = next(p for p in files if _CORRUPT in _json(spark, [p]).columns)
+        raise InputDataError(f"unreadable JSONL file {bad}: a line is not a JSON object")
     return df, sha256_files(files, root if root.is_dir() else root.parent)
+
+
+_CORRUPT = "_corrupt_record"
+
+
+def _json(spark: SparkSession, files: list[Path]) -> DataFrame:
+    return spark.read.option("mode", "PERMISSIVE").option("columnNameOfCorruptRecord", _CORRUPT).json(
+        [str(p) for p in files])
 
 
 def read_table(spark: SparkSession, name: str, window: tuple[date, date] | None = None) -> DataFrame:
