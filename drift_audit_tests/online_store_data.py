@@ -115,3 +115,46 @@ def latest_online(df: pd.DataFrame, until: datetime = CUTOFF) -> pd.DataFrame:
     """Independent reference: what Feast materialization should leave online (newest row before `until`)."""
     before = df[df["event_ts"] < pd.Timestamp(until)]
     return before.sort_values(["customer_id", "event_ts"]).groupby("customer_id").tail(1).set_index("customer_id")
+
+
+def served(df: pd.DataFrame, share: int = 7) -> pd.DataFrame:
+    """What the serving path returned on DAY: customers with id % 10 < share asked once each (the late
+    ones too, which the store does not know), with the materialized values and their event times."""
+    online = latest_online(df)
+    ids = np.arange(1, CUSTOMERS + LATE + 1, dtype="int64")
+    ids = ids[ids % 10 < share]
+    request = pd.Series(pd.Timestamp(day_start(DAY)) + pd.to_timedelta(3 * 3600 + (ids * 97) % 72000, unit="s"))
+    out = online.reindex(ids).drop(columns=["created_ts"]).reset_index()
+    out["request_ts"] = request.to_numpy()
+    out["found"] = out["event_ts"].notna()
+    return out
+
+
+def write_feature_log(store: Store, rows: pd.DataFrame, path: Path) -> None:
+    """Feast writes `rows` as a feature service's logs to a file destination (its feature-logging format)."""
+    from feast import FeatureService
+    from feast.feature_logging import FeatureServiceLoggingSource, LoggingConfig
+    from feast.infra.offline_stores.file_source import FileLoggingDestination
+
+    fs = feast_store.open_store(store.config())
+    service = FeatureService(name="fraud_scoring", features=[fs.get_feature_view(GROUP)],
+                             logging_config=LoggingConfig(destination=FileLoggingDestination(
+                                 path=str(path), partition_by=["__log_date"]), sample_rate=1.0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fs.apply([service])
+        schema = FeatureServiceLoggingSource(service, fs.project).get_schema(fs.registry)
+    found = rows["found"].to_numpy()
+    cols: dict[str, Any] = {"customer_id": rows["customer_id"].to_numpy()}
+    features = [c for c in rows.columns if c not in ("customer_id", "event_ts", "request_ts", "found")]
+    for f in features:
+        cols[f"{GROUP}__{f}"] = [v if ok else None for v, ok in zip(rows[f].tolist(), found, strict=True)]
+        cols[f"{GROUP}__{f}__timestamp"] = [t.to_pydatetime() if ok else None
+                                            for t, ok in zip(rows["event_ts"], found, strict=True)]
+        cols[f"{GROUP}__{f}__status"] = [1 if ok else 3 for ok in found]  # PRESENT / NOT_FOUND
+    cols["__log_timestamp"] = [t.to_pydatetime() for t in rows["request_ts"]]
+    cols["__log_date"] = [t.date() for t in rows["request_ts"]]
+    cols["__request_id"] = [f"req-{i}" for i in range(len(rows))]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fs.write_logged_features(pa.Table.from_pydict(cols, schema), service)
