@@ -82,11 +82,15 @@ def write_hive(df: pd.DataFrame, root: Path) -> None:
         write_parquet(part, root / f"date={day.isoformat()}" / "part-00000.parquet")
 
 
-def configure(root: Path, online: list[dict[str, Any]], **audit: Any) -> Path:
+def configure(root: Path, online: list[dict[str, Any]], feast_online: dict[str, Any] | None = None,
+              **audit: Any) -> Path:
     """drift_audit.yaml in `root` with only the transactions group, the given online sources and offline
-    source `offline` (default: the hive folder), and audit overrides."""
+    source `offline` (default: the hive folder), the Feast online store `feast_online` (default: SQLite
+    under `root`), and audit overrides."""
     path = write_demo_config(root)
     raw = yaml.safe_load(path.read_text())
+    if feast_online:
+        raw["feast"]["online_store"] = feast_online
     offline = audit.pop("offline", {"path": f"{root}/data/offline/{GROUP}"})
     raw["groups"] = {GROUP: {"offline": offline, "online": online}}
     raw["audit"] = {**raw["audit"], **audit}
@@ -94,12 +98,13 @@ def configure(root: Path, online: list[dict[str, Any]], **audit: Any) -> Path:
     return path
 
 
-def build(root: Path, online: list[dict[str, Any]] | None = None, materialize: bool = True, **audit: Any) -> Store:
+def build(root: Path, online: list[dict[str, Any]] | None = None, feast_online: dict[str, Any] | None = None,
+          materialize: bool = True, **audit: Any) -> Store:
     """Offline data, the Feast registry, and (by default) the online store materialized up to CUTOFF."""
     days = [DAY - timedelta(days=d) for d in range(7, -2, -1)]  # reference week, the day, and the day after
     df = offline_rows(days)
     write_hive(df, root / "data" / "offline" / GROUP)
-    cfg_path = configure(root, online or [{"name": "online_store", "kind": "feast"}], **audit)
+    cfg_path = configure(root, online or [{"name": "online_store", "kind": "feast"}], feast_online, **audit)
     store = Store(root, cfg_path, df)
     cfg = store.config()
     fs = feast_store.open_store(cfg)
