@@ -226,7 +226,7 @@ def _freshness(aligned: DataFrame) -> dict[str, dict[str, Any]]:
     } for r in rows}
 
 
-def _sample_keys(off: DataFrame, keys: list[str]) -> list[tuple[Any, ...]]:
+def sample_keys(off: DataFrame, keys: list[str]) -> list[tuple[Any, ...]]:
     """Distinct sampled entity keys active in the partition, sorted. Bounded by the sample size: keys to
     look up in a key-value store, not data rows."""
     pdf: Any = off.where(F.col("_window") == PARTITION).select(*keys).distinct().orderBy(*keys).toPandas()
@@ -241,7 +241,7 @@ def _from_feast(cfg: Config, spark: SparkSession, contract: Contract, window: Pa
     keys = list(contract.entity_keys)
     wanted = {f: info_fv.schema[f] for f in contract.feature_names if f in info_fv.schema}
     key_types = {k: _KEY_ARROW.get(dict(off.dtypes)[k], pa.string()) for k in keys}
-    entity_keys = _sample_keys(off, keys)
+    entity_keys = sample_keys(off, keys)
     table = feast_store.read_online(store, contract.feature_view, wanted, key_types, entity_keys,
                                     cfg.feast.entity_key_batch)
     found = table.filter(pc.field("_found"))
