@@ -103,13 +103,15 @@ def align_point_in_time(
     joined = on.join(off, on=cond, how="left")
     in_range = ((F.col("_off_ts") <= F.col("_value_ts"))
                 & (F.col("_off_ts") >= F.col("_value_ts") - F.expr(f"INTERVAL {int(ttl_seconds)} SECONDS")))
-    joined = joined.withColumn("_in_range", F.coalesce(in_range, F.lit(False))).withColumn(
-        "_entity_latest_ts", F.max(F.when(F.col("_off_ts") <= F.col("_as_of"), F.col("_off_ts")))
-        .over(Window.partitionBy("_row")))
     order = [F.col("_in_range").desc(), F.col("_off_ts").desc_nulls_last(), F.col("_off_created").desc_nulls_last(),
              *[F.col(f"_off_{f}").asc_nulls_last() for f in features]]
-    best = joined.withColumn("_rank", F.row_number().over(Window.partitionBy("_row").orderBy(*order)))
-    best = best.where(F.col("_rank") == 1)
+    # partitioned by the join keys too, so the join's shuffle serves the window; one sort for both columns
+    by_value = Window.partitionBy(*keys, "_row").orderBy(*order)
+    whole = by_value.rowsBetween(Window.unboundedPreceding, Window.unboundedFollowing)
+    best = joined.withColumn("_in_range", F.coalesce(in_range, F.lit(False))).select(
+        "*", F.row_number().over(by_value).alias("_rank"),
+        F.max(F.when(F.col("_off_ts") <= F.col("_as_of"), F.col("_off_ts"))).over(whole).alias("_entity_latest_ts"),
+    ).where(F.col("_rank") == 1)
     kept = [F.when(F.col("_in_range"), F.col("_off_ts")).alias("_offline_ts")]
     kept += [F.when(F.col("_in_range"), F.col(f"_off_{f}")).alias(f"{f}__offline") for f in features]
     seconds = F.col("_value_ts").cast("double")
