@@ -95,6 +95,7 @@ def test_every_offline_source_kind_gives_the_same_sample(store, spark, contract,
     assert len(set(content.values())) == 1, content
     assert samples_by["feast"].meta["source"]["feast_batch_source"] == "transactions_source"
     assert samples_by["table"].meta["source"]["rows_in_window"] == sum(samples_by["hive"].meta["rows"].values())
+    assert samples_by["table"].meta["schema"] == samples_by["hive"].meta["schema"]  # no `date` partition column
     assert samples_by["flat"].meta["source"]["rows_in_window_at_most"] < len(store.offline)
 
 

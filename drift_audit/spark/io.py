@@ -165,15 +165,16 @@ def _json(spark: SparkSession, files: list[Path]) -> DataFrame:
         [str(p) for p in files])
 
 
-def read_table(spark: SparkSession, name: str, window: tuple[date, date] | None = None) -> DataFrame:
-    """A table of the session's catalog; with `window`, its day partition (`date`, `ds`, `dt` or
-    `event_date`, when the table is partitioned by one) is pruned to the days inside it."""
+def read_table(spark: SparkSession, name: str, window: tuple[date, date] | None = None
+               ) -> tuple[DataFrame, tuple[str, ...]]:
+    """A table of the session's catalog and its partition columns; with `window`, its day partition
+    (`date`, `ds`, `dt` or `event_date`, when the table is partitioned by one) is pruned to the days inside."""
     try:
         df = spark.table(name)
-        partitioned = {c.name for c in spark.catalog.listColumns(name) if c.isPartition} if window else set()
+        partitioned = tuple(c.name for c in spark.catalog.listColumns(name) if c.isPartition)
     except AnalysisException as exc:
         raise InputDataError(f"Spark table {name!r} cannot be read: {str(exc).splitlines()[0]}") from None
     day_col = next((c for c in DATE_COLUMNS if c in partitioned), None)
-    if window is None or day_col is None:
-        return df
-    return df.where(F.col(day_col).cast("string").between(window[0].isoformat(), window[1].isoformat()))
+    if window is not None and day_col is not None:
+        df = df.where(F.col(day_col).cast("string").between(window[0].isoformat(), window[1].isoformat()))
+    return df, partitioned

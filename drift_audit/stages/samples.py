@@ -132,14 +132,14 @@ def _read_parquet(cfg: Config, spark: SparkSession, contract: Contract, window: 
 
 def _read_table(spark: SparkSession, contract: Contract, window: PartitionWindow, table: str,
                 origin: dict[str, str]) -> _Read:
-    df = io.read_table(spark, table, window.file_days)
+    df, partitioned = io.read_table(spark, table, window.file_days)
     ts = contract.event_timestamp
     if ts not in df.columns:
         raise InputDataError(f"column {ts!r} of {contract.group} (event timestamp) not found in table {table}")
     ev = F.col(ts).cast("timestamp")
     rows, content = frame_hash(df.where((ev >= F.lit(window.reference_start)) & (ev < F.lit(window.end))))
     info = {**origin, "kind": "table", "table": table, "rows_in_window": rows, "sha256": content}
-    schema = {f.name: logical_type(f.dataType.simpleString()) for f in df.schema.fields}
+    schema = {f.name: logical_type(f.dataType.simpleString()) for f in df.schema.fields if f.name not in partitioned}
     return _Read(df, schema, f"table {table}", rows, info)
 
 
