@@ -56,14 +56,29 @@ class ContractSettings(_Model):
 
 
 class OfflineSource(_Model):
-    path: str
-    format: Literal["parquet"] = "parquet"
+    """Training rows: parquet files or folders, a Spark catalog table, or the Feast view's batch source."""
+
+    format: Literal["parquet", "table", "feast"] = "parquet"
+    path: str = ""
+    table: str = ""
+
+    @model_validator(mode="after")
+    def _location(self) -> OfflineSource:
+        if self.format == "parquet" and not self.path:
+            raise ValueError("an offline source of format parquet needs a 'path'")
+        if self.format == "table" and not self.table:
+            raise ValueError("an offline source of format table needs a 'table'")
+        return self
 
 
 class OnlineSource(_Model):
+    """Served values: a Feast online store (this source's own, e.g. one region's, or `feast.online_store`),
+    Feast feature-logging parquet (`feast_log`), or parquet / JSONL serving telemetry."""
+
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-    kind: Literal["feast", "parquet", "jsonl"]
+    kind: Literal["feast", "feast_log", "parquet", "jsonl"]
     path: str | None = None
+    online_store: OnlineStoreSettings | None = None
     value_timestamp: str = "event_ts"
     request_timestamp: str | None = "request_ts"
 
@@ -71,6 +86,8 @@ class OnlineSource(_Model):
     def _path_for_logs(self) -> OnlineSource:
         if self.kind != "feast" and not self.path:
             raise ValueError(f"online source {self.name!r} of kind {self.kind} needs a 'path'")
+        if self.kind != "feast" and self.online_store is not None:
+            raise ValueError(f"online source {self.name!r}: 'online_store' is only for kind feast")
         return self
 
 

@@ -5,20 +5,24 @@ from __future__ import annotations
 import importlib.util
 import logging
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
-from drift_audit.config import Config
+from drift_audit.config import Config, OnlineStoreSettings
 from drift_audit.core.errors import ConfigError, ServiceUnavailableError
 
 # Feast type name -> logical type (docs/contracts.md)
 FEAST_TYPES = {
     "Float64": "float64", "Float32": "float32", "Int32": "int32", "Int64": "int64",
     "Bool": "bool", "String": "string", "Bytes": "bytes", "UnixTimestamp": "timestamp",
+}
+ARROW_TYPES = {
+    "float64": pa.float64(), "float32": pa.float32(), "int32": pa.int32(), "int64": pa.int64(),
+    "bool": pa.bool_(), "string": pa.string(), "bytes": pa.binary(), "timestamp": pa.timestamp("us", tz="UTC"),
 }
 
 
@@ -35,19 +39,21 @@ class FeatureViewInfo:
     field_tags: dict[str, dict[str, str]] = field(default_factory=dict)  # feature -> its Field tags
 
 
-def open_store(cfg: Config):  # type: ignore[no-untyped-def]
-    """A FeatureStore over the configured registry and online store (no feature_store.yaml needed)."""
+def open_store(cfg: Config, online_store: OnlineStoreSettings | None = None):  # type: ignore[no-untyped-def]
+    """A FeatureStore over the configured registry and online store (no feature_store.yaml needed);
+    `online_store` replaces `feast.online_store` (one region's store, say)."""
     logging.getLogger("feast").setLevel(logging.ERROR)
     from feast import FeatureStore
     from feast.repo_config import RepoConfig
 
+    settings = online_store or cfg.feast.online_store
     online: dict[str, Any]
-    if cfg.feast.online_store.type == "sqlite":
-        path = cfg.path(cfg.feast.online_store.path)
+    if settings.type == "sqlite":
+        path = cfg.path(settings.path)
         path.parent.mkdir(parents=True, exist_ok=True)
         online = {"type": "sqlite", "path": str(path)}
     else:
-        online = {"type": "redis", "connection_string": cfg.feast.online_store.connection_string}
+        online = {"type": "redis", "connection_string": settings.connection_string}
     registry = cfg.path(cfg.feast.registry)
     registry.parent.mkdir(parents=True, exist_ok=True)
     repo = cfg.path(cfg.feast.repo_path)
@@ -92,6 +98,7 @@ def _source_dict(source: Any) -> dict[str, str]:
         "name": source.name,
         "type": type(source).__name__,
         "path": str(getattr(source, "path", "") or ""),
+        "table": str(getattr(source, "table", "") or ""),
         "timestamp_field": source.timestamp_field or "",
         "created_timestamp_column": source.created_timestamp_column or "",
     }
@@ -103,12 +110,15 @@ def _batches(keys: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
 
 
 def read_online(
-    store: Any, view: str, features: Iterable[str], join_key: str, keys: Sequence[Any], batch: int
+    store: Any, view: str, features: dict[str, str], join_keys: dict[str, pa.DataType],
+    keys: Sequence[tuple[Any, ...]], batch: int,
 ) -> pa.Table:
-    """Online values and their event timestamps for `keys`, read in batches.
+    """Online values and their event timestamps for `keys` (tuples in `join_keys` order), `batch` keys per
+    request.
 
-    Returns columns: the join key, each feature, `_value_ts` (UTC), `_found` (the key had a value).
-    """
+    `features` maps each feature to its logical type (used when no key has a value). Returns columns: the
+    join keys, each feature, `_value_ts` (UTC; the newest of the row's feature timestamps) and `_found`
+    (the key had a value)."""
     names = list(features)
     refs = [f"{view}:{f}" for f in names]
     tables = []
@@ -117,21 +127,31 @@ def read_online(
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 resp = store.get_online_features(
-                    features=refs, entity_rows=[{join_key: k} for k in chunk]
+                    features=refs, entity_rows=[dict(zip(join_keys, k, strict=True)) for k in chunk]
                 ).to_dict(include_event_timestamps=True)
         except Exception as exc:  # the store's client raises many types
             raise ServiceUnavailableError(
                 f"online store of feature view {view!r} could not be read: {type(exc).__name__}: {exc}"
             ) from exc
         ts_cols = [resp[f"{f}__ts"] for f in names if f"{f}__ts" in resp]
-        value_ts = [max((c[i] for c in ts_cols if c[i] is not None), default=None) for i in range(len(chunk))]
+        # the store answers 0 for "no value"
+        seconds = [max((c[i] for c in ts_cols if c[i]), default=None) for i in range(len(chunk))]
         found = [any(resp[f][i] is not None for f in names) for i in range(len(chunk))]
-        seconds = [ts if ts else None for ts in value_ts]  # the store answers 0 for "no value"
-        cols = {join_key: resp[join_key], **{f: resp[f] for f in names},
+        cols = {**{k: pa.array(resp[k], t) for k, t in join_keys.items()},
+                **{f: _typed(resp[f], features[f]) for f in names},
                 "_value_ts": pa.array([None if s is None else s * 1_000_000 for s in seconds],
                                       pa.timestamp("us", tz="UTC")),
-                "_found": found}
+                "_found": pa.array(found, pa.bool_())}
         tables.append(pa.table(cols))
     if not tables:
-        return pa.table({join_key: [], **{f: [] for f in names}, "_value_ts": [], "_found": []})
+        empty = {**{k: pa.array([], t) for k, t in join_keys.items()}, **{f: _typed([], features[f]) for f in names},
+                 "_value_ts": pa.array([], pa.timestamp("us", tz="UTC")), "_found": pa.array([], pa.bool_())}
+        return pa.table(empty)
     return pa.concat_tables(tables, promote_options="permissive")
+
+
+def _typed(values: list[Any], logical: str) -> pa.Array:
+    """Values as Arrow infers them (so a store serving another type shows it), typed when all are null."""
+    if all(v is None for v in values):
+        return pa.nulls(len(values), ARROW_TYPES.get(logical, pa.string()))
+    return pa.array(values)

@@ -36,6 +36,7 @@ class AuditIOManager(ConfigurableIOManager):
         final = self._dir(context)
         if isinstance(obj, Sample):
             meta = write_sample(obj, final)
+            obj.df.unpersist()  # the stage cached it for its counts and hash; downstream reads the files
             context.add_output_metadata({"path": str(final), "files_sha256": meta["files_sha256"]})
             return
         text = canonical_json(obj)

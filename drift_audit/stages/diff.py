@@ -17,7 +17,8 @@ def run(contract: Contract, offline: Sample, online: Sample) -> dict[str, Any]:
     off_checks = value_checks(off_df, F.lit("offline"), contract.features)
     on_checks = value_checks(online.df, F.col("_source"), contract.features)
     sides = [Observed("offline", offline.meta["schema"], {f: c for (f, _), c in off_checks.items()},
-                      offline.meta["source"]["path"], offline.meta.get("field_metadata", {}))]
+                      offline.meta["source"].get("path") or offline.meta["source"].get("table", ""),
+                      offline.meta.get("field_metadata", {}))]
     fv_ttl = None
     for name, info in sorted(online.meta["sources"].items()):
         side_checks = {f: c for (f, s), c in on_checks.items() if s == name}

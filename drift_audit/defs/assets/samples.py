@@ -1,3 +1,5 @@
+"""offline_sample and online_sample assets: thin wrappers over stages.samples (docs/sampling.md)."""
+
 from typing import Any
 
 from dagster import AssetExecutionContext, MetadataValue, Output, asset
@@ -9,21 +11,24 @@ from drift_audit.spark.sample import frame_hash
 from drift_audit.stages import samples
 
 
-@asset(code_version="1", **ASSET_KW)
+@asset(code_version="2", **ASSET_KW)
 def offline_sample(context: AssetExecutionContext, settings: AuditSettings, spark: SparkResource,
-                   contract_snapshot: dict[str, Any]) -> Output:
+                   feast: FeastResource, contract_snapshot: dict[str, Any]) -> Output:
     """Offline rows of the reference window and the partition day, sampled by a seeded entity hash."""
     p = partition(context, settings)
-    sample = samples.offline(p.cfg, spark.session(), contract_from(contract_snapshot), p.window)
+    contract = contract_from(contract_snapshot)
+    store = feast.store() if p.cfg.group(p.group).offline.format == "feast" else None
+    sample = samples.offline(p.cfg, spark.session(), contract, p.window, store)
     _rows, content = frame_hash(sample.df)
     sample.meta["sha256"] = content
     return pinned(sample, {"source": sample.meta["source"]["sha256"], "contract": contract_snapshot["contract_sha256"]},
                   content, rows_partition=sample.meta["rows"]["partition"],
                   rows_reference=sample.meta["rows"]["reference"], rate=sample.meta["rate"],
-                  seed=sample.meta["seed"], source_sha256=sample.meta["source"]["sha256"])
+                  seed=sample.meta["seed"], source_sha256=sample.meta["source"]["sha256"],
+                  findings=len(sample.meta["findings"]))
 
 
-@asset(code_version="1", check_specs=specs("online_sample", [ONLINE_KEY_COVERAGE]), **ASSET_KW)
+@asset(code_version="2", check_specs=specs("online_sample", [ONLINE_KEY_COVERAGE]), **ASSET_KW)
 def online_sample(context: AssetExecutionContext, settings: AuditSettings, spark: SparkResource,
                   feast: FeastResource, contract_snapshot: dict[str, Any], offline_sample: samples.Sample):
     """Online values of the sampled entities from every online source, aligned point-in-time with offline."""
@@ -37,7 +42,7 @@ def online_sample(context: AssetExecutionContext, settings: AuditSettings, spark
     sources = sample.meta["sources"]
     yield pinned(sample, {"offline_sample": offline_sample.meta["sha256"],
                           **{f"source:{k}": v["sha256"] for k, v in sources.items()}}, content,
-                 rows=rows, sources=MetadataValue.json(sources))
+                 rows=rows, sources=MetadataValue.json(sources), findings=len(sample.meta["findings"]))
     requested = sum(s.get("keys_requested", 0) for s in sources.values())
     missing = sum(s.get("keys_missing", 0) for s in sources.values())
     yield result(ONLINE_KEY_COVERAGE, missing == 0, contract.risk_tier, missing, 0, keys_requested=requested)
