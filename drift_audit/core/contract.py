@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -160,3 +161,25 @@ class Contract:
         ranges = tuple((int(a), int(b)) for a, b in data.get("reserved_numbers", ()))
         return Contract(**{**data, **{k: tuple(data.get(k, ())) for k in tuples}, "features": feats,
                            "reserved_numbers": ranges})
+
+
+TOKEN_PATTERNS = {"sha256": "^[0-9a-f]{64}$", "hmac-sha256": "^[0-9a-f]{64}$", "tok": "^tok_[A-Za-z0-9_-]+$"}
+UNTOKENIZED = "untokenized:"
+
+
+def token_pattern(feature: Feature) -> str | None:
+    """The regular expression a tokenized value of this PII feature matches, when the tokenization has one."""
+    return TOKEN_PATTERNS.get(feature.tokenization)
+
+
+def masked_pii(value: object, feature: Feature) -> str | None:
+    """What a sample keeps of a PII value: a token as is; anything else as "untokenized:" + its sha256.
+
+    Raw PII never enters a sample, yet untokenized values stay countable (they do not match the pattern)."""
+    if value is None:
+        return None
+    text = str(value)
+    pattern = token_pattern(feature)
+    if text.startswith(UNTOKENIZED) or (pattern and re.match(pattern, text)):
+        return text
+    return UNTOKENIZED + hashlib.sha256(text.encode()).hexdigest()

@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from drift_audit.core.contract import Feature
+from drift_audit.core.contract import Feature, token_pattern
 
-TOKEN_PATTERNS = {"sha256": "^[0-9a-f]{64}$", "hmac-sha256": "^[0-9a-f]{64}$", "tok": "^tok_[A-Za-z0-9_-]+$"}
 EXAMPLES = 5
 
 
@@ -46,7 +45,7 @@ def _checks(feature: Feature, col: Column) -> list[Column]:
         out.append(F.sum(F.when(not_null & (num != F.floor(num)), 1).otherwise(0)).alias(f"{name}__fraction"))
     else:
         out.append(F.lit(0).alias(f"{name}__fraction"))
-    pattern = TOKEN_PATTERNS.get(feature.tokenization)
+    pattern = token_pattern(feature)
     if feature.is_pii and pattern:
         out.append(F.sum(F.when(not_null & ~col.cast("string").rlike(pattern), 1).otherwise(0))
                    .alias(f"{name}__untokenized"))

@@ -8,6 +8,7 @@ from datetime import datetime
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
+from drift_audit.core.contract import UNTOKENIZED, Feature, token_pattern
 from drift_audit.core.hashing import sha256_text
 
 HASH_SCALE = 1_000_000_000  # sampling resolution: rates are honoured to 1e-9
@@ -120,3 +121,17 @@ def align_point_in_time(
         (F.col("_entity_latest_ts").cast("double") - seconds).alias("_lag_offline_s"),
         (end.cast("double") - seconds).alias("_lag_partition_end_s"), end.alias("_partition_end"),
     )
+
+
+def mask_pii(df: DataFrame, features: Sequence[Feature]) -> DataFrame:
+    """Spark twin of core.contract.masked_pii: raw values of PII features never enter a sample."""
+    for feat in features:
+        if not feat.is_pii or feat.name not in df.columns:
+            continue
+        col = F.col(feat.name).cast("string")
+        keep = col.startswith(UNTOKENIZED)  # already masked: masking is idempotent
+        pattern = token_pattern(feat)
+        if pattern is not None:
+            keep = keep | col.rlike(pattern)
+        df = df.withColumn(feat.name, F.when(keep, col).otherwise(F.concat(F.lit(UNTOKENIZED), F.sha2(col, 256))))
+    return df

@@ -14,13 +14,13 @@ from pyspark.sql import functions as F
 
 from drift_audit.adapters import feast_store
 from drift_audit.config import Config, OfflineSource, OnlineSource
-from drift_audit.core.contract import Contract
+from drift_audit.core.contract import Contract, masked_pii
 from drift_audit.core.contract_diff import logical_type
 from drift_audit.core.errors import ConfigError, InputDataError
 from drift_audit.core.findings import Finding, severity_for
 from drift_audit.core.hashing import sha256_file, sha256_files
 from drift_audit.spark import io
-from drift_audit.spark.sample import align_point_in_time, frame_hash, hash_sample, sample_rate
+from drift_audit.spark.sample import align_point_in_time, frame_hash, hash_sample, mask_pii, sample_rate
 from drift_audit.stages.window import PartitionWindow
 
 PARTITION, REFERENCE = "partition", "reference"
@@ -81,7 +81,7 @@ def offline(cfg: Config, spark: SparkSession, contract: Contract, window: Partit
     else:
         ev = F.col(ts).cast("timestamp")
         df = read.df.where((ev >= F.lit(window.reference_start)) & (ev < F.lit(window.end)))
-        df = hash_sample(df, keys, cfg.audit.seed, rate).select(*columns)
+        df = mask_pii(hash_sample(df, keys, cfg.audit.seed, rate).select(*columns), contract.features)
         df = df.withColumn("_window", F.when(F.col(ts) >= F.lit(window.start), PARTITION).otherwise(REFERENCE))
     df = df.cache()  # counted, hashed and written: read the source once
     counts = {r["_window"]: int(r["count"]) for r in df.groupBy("_window").count().collect()}  # bounded: 2 rows
@@ -176,7 +176,7 @@ def online(cfg: Config, spark: SparkSession, contract: Contract, window: Partiti
         else:
             df, info = _from_log(cfg, spark, contract, window, off, src, offline_sample.meta["rate"])
         meta["sources"][src.name] = info
-        frames.append(df)
+        frames.append(mask_pii(df, contract.features))
         if src.kind != "feast" and info["rows"] == 0:
             meta["findings"].append(Finding(
                 contract.group, "*", "empty_partition", severity_for(contract.risk_tier, False),
@@ -252,6 +252,10 @@ def _from_feast(cfg: Config, spark: SparkSession, contract: Contract, window: Pa
     kept = found.filter(pc.field("_value_ts") < end).drop_columns(["_found"])
     kept = kept.append_column("_request_ts", pa.nulls(kept.num_rows, pa.timestamp("us", tz="UTC")))
     kept = kept.append_column("_source", pa.array([src.name] * kept.num_rows, pa.string()))
+    for feat in contract.features:  # raw PII never reaches the disk, not even the staging copy
+        if feat.is_pii and feat.name in kept.column_names:
+            masked = pa.array([masked_pii(v, feat) for v in kept.column(feat.name).to_pylist()], pa.string())
+            kept = kept.set_column(kept.column_names.index(feat.name), feat.name, masked)
     staging.mkdir(parents=True, exist_ok=True)
     path = staging / f"{src.name}.parquet"
     pq.write_table(kept, path, row_group_size=max(1, -(-kept.num_rows // 4)))
