@@ -67,21 +67,21 @@ def write_config(tmp: Path, groups: Sequence[str], extra: Mapping[str, Any] | No
 
 
 def day_rows(day: date, keys: np.ndarray, features: Mapping[str, Any], event_offset_s: np.ndarray | None = None,
-             created_lag_s: np.ndarray | float = 900.0) -> dict[str, Any]:
+             created_lag_s: np.ndarray | float = 900.0, key: str = "customer_id") -> dict[str, Any]:
     """Offline rows of one day: one per key at 01:00 + offset, created `created_lag_s` later."""
     offset = event_offset_s if event_offset_s is not None else 3600 + (keys * 7) % 3600
     event = [midnight(day) + timedelta(seconds=float(s)) for s in offset]
     lag = np.broadcast_to(np.asarray(created_lag_s, dtype=float), len(keys))
     created = [e + timedelta(seconds=float(x)) for e, x in zip(event, lag, strict=True)]
-    return {"customer_id": pa.array(keys, pa.int64()), "event_ts": pa.array(event, TS),
+    return {key: pa.array(keys, pa.int64()), "event_ts": pa.array(event, TS),
             "created_ts": pa.array(created, TS), **features}
 
 
 def log_rows(day: date, keys: np.ndarray, event_ts: Sequence[datetime], features: Mapping[str, Any],
-             request_offset_s: float = 5 * 3600) -> dict[str, Any]:
+             request_offset_s: float = 5 * 3600, key: str = "customer_id") -> dict[str, Any]:
     """A serving log of one day: what was served for each key, its value time and the request time."""
     request = [midnight(day) + timedelta(seconds=request_offset_s + i) for i in range(len(keys))]
-    return {"customer_id": pa.array(keys, pa.int64()), "request_ts": pa.array(request, TS),
+    return {key: pa.array(keys, pa.int64()), "request_ts": pa.array(request, TS),
             "event_ts": pa.array(list(event_ts), TS), **features}
 
 
