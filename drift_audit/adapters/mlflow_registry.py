@@ -75,9 +75,13 @@ def read_models(uri: str) -> list[ModelRecord]:
         records = []
         for rm in sorted(registered, key=lambda r: r.name):
             versions = sorted(mc.search_model_versions(f"name='{rm.name}'"), key=lambda v: int(v.version))
-            chosen = [v for v in versions if v.aliases or v is versions[-1]] if versions else []
+            aliases: dict[int, list[str]] = {}
+            for alias, version in (rm.aliases or {}).items():  # version search leaves aliases empty
+                aliases.setdefault(int(version), []).append(alias)
+            chosen = [v for v in versions if int(v.version) in aliases or v is versions[-1]] if versions else []
             for mv in chosen:
-                record = _record(mc, rm.name, {**(rm.tags or {}), **(mv.tags or {})}, mv)
+                record = _record(mc, rm.name, {**(rm.tags or {}), **(mv.tags or {})}, mv,
+                                 tuple(sorted(aliases.get(int(mv.version), ()))))
                 if record is not None:
                     records.append(record)
     except DriftAuditError:
@@ -87,7 +91,7 @@ def read_models(uri: str) -> list[ModelRecord]:
     return records
 
 
-def _record(mc: Any, name: str, tags: Mapping[str, str], mv: Any) -> ModelRecord | None:
+def _record(mc: Any, name: str, tags: Mapping[str, str], mv: Any, aliases: tuple[str, ...]) -> ModelRecord | None:
     if TAG_FEATURES not in tags:
         return None
     metric = tags.get(TAG_METRIC, "")
@@ -108,5 +112,5 @@ def _record(mc: Any, name: str, tags: Mapping[str, str], mv: Any) -> ModelRecord
         features=tuple(f.strip() for f in tags[TAG_FEATURES].split(",") if f.strip()),
         metric=metric, higher_is_better=tags.get(TAG_HIGHER, "true").lower() != "false",
         risk_tier=int(tier), owner=tags.get(TAG_OWNER, ""), history=history,
-        aliases=tuple(sorted(mv.aliases or ())), tolerance=tol,
+        aliases=aliases, tolerance=tol,
     )

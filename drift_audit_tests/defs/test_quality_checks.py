@@ -14,7 +14,13 @@ from dagster import AssetCheckSeverity, AssetKey, DagsterInstance, materialize
 
 from drift_audit.core.tiers import thresholds
 from drift_audit.definitions import resources
-from drift_audit.defs.assets import contract_diff, contract_snapshot, offline_sample, online_sample, quality_gates
+from drift_audit.defs.assets import (
+    contract_diff,
+    contract_snapshot,
+    offline_sample,
+    online_sample,
+    quality_gates,
+)
 from drift_audit.defs.checks import QUALITY_CHECKS
 from drift_audit.defs.partitions import key
 from drift_audit.stages.run import register_groups
