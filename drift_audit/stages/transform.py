@@ -45,8 +45,11 @@ def run(cfg: Config, contract: Contract, window: PartitionWindow, offline: Sampl
     feats = [contract.feature(f) for f in aligned]
     periods = {f.name: p for f in feats if (p := causes.period_of(f))}
     views = definitions.report(contract, feast_repo.load(cfg.path(cfg.feast.repo_path) / cfg.feast.definitions_module))
-    found = causes.detect(contract, drift_out["features"], _skews(drift_out), shapes.shapes(off, online.df, feats, periods),
-                          limits["skew_mismatch"], views["declared"], shapes.time_of_day(off, online.df, keys, ts))
+    skews = _skews(drift_out)
+    need = causes.needs_shapes(drift_out["features"], skews)
+    shaped = shapes.shapes(off, online.df, [f for f in feats if f.name in need], periods)
+    found = causes.detect(contract, drift_out["features"], skews, shaped, limits["skew_mismatch"], views["declared"],
+                          shapes.time_of_day(off, online.df, keys, ts))
     cutoff = window.end + LATE_GRACE
     late = arrival.late_arrivals(off, online.df, ts, contract.created_timestamp, cutoff)
     found += _late_findings(contract, late, limits["late_data_share"], cutoff.isoformat())
