@@ -59,13 +59,16 @@ def fingerprint(features: Mapping[str, str]) -> Column:
     return F.xxhash64(*cols) if cols else F.lit(0).cast("long")
 
 
-def _dup_stats(df: DataFrame, keys: Sequence[str], fp: Column) -> dict[str, int]:
-    grouped = df.groupBy(*keys).agg(F.count(F.lit(1)).alias("n"), F.countDistinct(fp).alias("versions"))
-    r = grouped.where(F.col("n") > 1).agg(
+def _dup_stats(df: DataFrame, side: Column, keys: Sequence[str], fp: Column) -> dict[str, dict[str, int]]:
+    """{side: duplicate keys, their rows, keys whose copies disagree}, every side in one job."""
+    sides = df.select(side.alias("_side")).distinct()
+    grouped = df.groupBy(side.alias("_side"), *keys).agg(F.count(F.lit(1)).alias("n"), F.countDistinct(fp).alias("v"))
+    dup = grouped.where(F.col("n") > 1).groupBy("_side").agg(
         F.count(F.lit(1)).alias("keys"), F.sum("n").alias("rows"),
-        F.sum(F.when(F.col("versions") > 1, 1).otherwise(0)).alias("conflicting")).first()
-    return {"duplicate_keys": int(r["keys"] or 0) if r else 0, "duplicate_rows": int(r["rows"] or 0) if r else 0,
-            "conflicting_keys": int(r["conflicting"] or 0) if r else 0}
+        F.sum(F.when(F.col("v") > 1, 1).otherwise(0)).alias("conflicting"))
+    rows = sides.join(dup, "_side", "left").collect()  # bounded: one row per side
+    return {r["_side"]: {"duplicate_keys": int(r["keys"] or 0), "duplicate_rows": int(r["rows"] or 0),
+                         "conflicting_keys": int(r["conflicting"] or 0)} for r in sorted(rows, key=lambda r: r["_side"])}
 
 
 def duplicates(offline: DataFrame, online: DataFrame, keys: Sequence[str], event_ts: str, created_ts: str | None,
@@ -74,9 +77,10 @@ def duplicates(offline: DataFrame, online: DataFrame, keys: Sequence[str], event
     the version Feast's point-in-time join keeps is the newest created; per online source, which version
     the aligned values carry: that one, another copy (last write won over the newest), or none."""
     fp = fingerprint(features)
-    out: dict[str, dict[str, Any]] = {"offline": _dup_stats(offline, [*keys, event_ts], fp)}
-    for source in sorted(r["_source"] for r in online.select("_source").distinct().collect()):  # bounded
-        out[source] = _dup_stats(online.where(F.col("_source") == source), [*keys, "_value_ts", "_request_ts"], fp)
+    empty = {"duplicate_keys": 0, "duplicate_rows": 0, "conflicting_keys": 0}
+    out: dict[str, dict[str, Any]] = {"offline": _dup_stats(offline, F.lit("offline"), [*keys, event_ts], fp)
+                                      .get("offline", empty)}
+    out.update(_dup_stats(online, F.col("_source"), [*keys, "_value_ts", "_request_ts"], fp))
     if not out["offline"]["conflicting_keys"]:
         return out
     created = F.col(created_ts) if created_ts and created_ts in offline.columns else F.lit(None).cast("timestamp")
