@@ -55,7 +55,8 @@ def _expectation(gx: Any, spec: dict[str, Any]) -> Any:
 
 def validate(df: DataFrame, specs: list[dict[str, Any]], suite_name: str, pii_columns: Sequence[str]
              ) -> dict[str, Any]:
-    """Run the suite on `df`; returns {"success", "results": [...]} with per-expectation counts."""
+    """Run the suite on `df`; returns {"suite", "success", "results": [...], "statistics"}: GE's validation
+    JSON reduced to what is deterministic (no run ids or times), PII examples removed."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
     with warnings.catch_warnings():
@@ -88,7 +89,10 @@ def validate(df: DataFrame, specs: list[dict[str, Any]], suite_name: str, pii_co
                 {"value": str(x["value"]), "count": x["count"]} for x in res["partial_unexpected_counts"][:5]]
         out.append(entry)
     out.sort(key=lambda e: (e["expectation"], str(e["kwargs"].get("column") or e["kwargs"].get("column_list"))))
-    return {"suite": suite_name, "success": all(e["success"] for e in out), "results": out}
+    passed = sum(1 for e in out if e["success"])
+    return {"suite": suite_name, "success": passed == len(out), "results": out,
+            "statistics": {"evaluated_expectations": len(out), "successful_expectations": passed,
+                           "unsuccessful_expectations": len(out) - passed}}
 
 
 def _round(value: Any) -> Any:

@@ -1,4 +1,8 @@
-"""Asset-check names (stable: the UI, alerts and docs refer to them) and how gate results become checks."""
+"""Asset-check names (stable: the UI, alerts and docs refer to them) and how gate results become checks.
+
+Dagster only lets an asset carry checks on itself, so the quality gates are checks of `quality_gates`
+(the asset that evaluates them); each check's metadata names the sample it judges.
+"""
 
 from __future__ import annotations
 
@@ -10,14 +14,20 @@ from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec
 CONTRACT_CONFORMANCE = "contract_conformance"
 DRIFT_THRESHOLDS = "drift_thresholds"
 ROW_LEVEL_PARITY = "row_level_parity"
+ONLINE_KEY_COVERAGE = "online_key_coverage"
 FRESHNESS = "freshness"
 NULL_RATE_INCREASE = "null_rate_increase"
 OUT_OF_RANGE = "out_of_range"
-EXPECTATIONS = "expectations"
 ROW_COUNT_CHANGE = "row_count_change"
-ONLINE_KEY_COVERAGE = "online_key_coverage"
+EXPECT_NOT_NULL = "expect_not_null"
+EXPECT_IN_RANGE = "expect_in_range"
+EXPECT_IN_SET = "expect_in_set"
+EXPECT_TYPE = "expect_type"
+EXPECT_UNIQUE_KEY = "expect_unique_key"
 
-QUALITY_CHECKS = (FRESHNESS, NULL_RATE_INCREASE, OUT_OF_RANGE, EXPECTATIONS, ROW_COUNT_CHANGE)
+QUALITY_CHECKS = (FRESHNESS, NULL_RATE_INCREASE, OUT_OF_RANGE, ROW_COUNT_CHANGE, EXPECT_NOT_NULL, EXPECT_IN_RANGE,
+                  EXPECT_IN_SET, EXPECT_TYPE, EXPECT_UNIQUE_KEY)
+JUDGES = {FRESHNESS: "online_sample", NULL_RATE_INCREASE: "online_sample", ROW_COUNT_CHANGE: "offline_sample"}
 
 
 def specs(asset: str, names: Sequence[str]) -> list[AssetCheckSpec]:
@@ -35,7 +45,8 @@ def result(name: str, passed: bool, tier: int, observed: Any, threshold: Any, **
 
 
 def gate_results(gates: Iterable[dict[str, Any]], tier: int) -> list[AssetCheckResult]:
-    """One check per gate kind: it fails if any of its results (per feature and side) fails."""
+    """One check per gate: it fails if any of its results (per feature and side) fails; observed and
+    threshold are those of the worst result (the largest observed/threshold excess)."""
     out = []
     by_gate: dict[str, list[dict[str, Any]]] = {}
     for g in gates:
@@ -43,8 +54,15 @@ def gate_results(gates: Iterable[dict[str, Any]], tier: int) -> list[AssetCheckR
     for name in QUALITY_CHECKS:
         rows = by_gate.get(name, [])
         failed = [g for g in rows if not g["passed"]]
-        worst = max((g for g in rows if g["observed"] is not None), key=lambda g: abs(g["observed"]), default=None)
-        out.append(result(name, not failed, tier, worst["observed"] if worst else None,
-                          worst["threshold"] if worst else None, evaluated=len(rows), failed=len(failed),
-                          failing=[f"{g['feature']}@{g['side']}" for g in failed][:20]))
+        worst = max(failed or [g for g in rows if g["observed"] is not None], key=_excess, default=None)
+        out.append(result(
+            name, not failed, tier, worst["observed"] if worst else None, worst["threshold"] if worst else None,
+            judges=JUDGES.get(name, "offline_sample, online_sample"), evaluated=len(rows), failed=len(failed),
+            worst=f"{worst['feature']}@{worst['side']}" if worst else None,
+            failing=sorted(f"{g['feature']}@{g['side']}" for g in failed)[:20]))
     return out
+
+
+def _excess(gate: dict[str, Any]) -> float:
+    observed = abs(gate["observed"]) if gate["observed"] is not None else 0.0
+    return observed - (gate["threshold"] or 0.0)

@@ -103,12 +103,19 @@ def active_sources(aligned: DataFrame) -> list[str]:
 
 
 def freshness(aligned: DataFrame, partition_end_col: str = "_partition_end") -> Sequence[dict]:
-    """Per source: values, newest and oldest value time, lag of the newest value behind the partition end."""
+    """Per source: values, newest and oldest value time, and the lag of the values behind the partition end
+    (exact median and p95, min = the newest value's lag, max), plus how far they trail the newest offline row."""
+    lag_sql = f"unix_timestamp({partition_end_col}) - unix_timestamp(_value_ts)"
+    lag = F.expr(lag_sql)
     rows = aligned.groupBy("_source").agg(
         F.count(F.lit(1)).alias("values"),
         F.max("_value_ts").alias("newest"), F.min("_value_ts").alias("oldest"),
-        F.expr("percentile_approx(unix_timestamp(_partition_end) - unix_timestamp(_value_ts), 0.5)").alias("median_lag_s"),
-        F.max(F.unix_timestamp(partition_end_col) - F.unix_timestamp("_value_ts")).alias("max_lag_s"),
+        F.expr(f"percentile({lag_sql}, array(0.5, 0.95))").alias("q"), F.min(lag).alias("min_lag_s"), F.max(lag).alias("max_lag_s"),
         F.avg(F.unix_timestamp("_entity_latest_ts") - F.unix_timestamp("_value_ts")).alias("mean_behind_offline_s"),
     ).collect()  # bounded: one row per source
-    return [r.asDict() for r in sorted(rows, key=lambda r: r["_source"])]
+    out = []
+    for r in sorted(rows, key=lambda r: r["_source"]):
+        d = r.asDict()
+        q = d.pop("q") or [None, None]
+        out.append({**d, "median_lag_s": q[0], "p95_lag_s": q[1]})
+    return out

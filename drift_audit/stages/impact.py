@@ -13,6 +13,7 @@ from drift_audit.stages.window import PartitionWindow
 
 
 def run(cfg: Config, group: str, window: PartitionWindow, records: list[Any] | None = None) -> dict[str, Any]:
+    """The window is the `mlflow.window_days` days up to the partition end."""
     if records is None:
         uri = mlflow_registry.resolve_tracking_uri(cfg.mlflow.tracking_uri, Path(cfg.base_dir))
         records = mlflow_registry.read_models(uri)
@@ -21,4 +22,5 @@ def run(cfg: Config, group: str, window: PartitionWindow, records: list[Any] | N
     statuses = [model_status(r, start_ms, end_ms, cfg.mlflow.baseline_points, cfg.audit.tiers) for r in records]
     relevant = [s for s in statuses if any(f.split(".", 1)[0] == group for f in s.features)]
     return {"feature_group": group, "window": {"start": start.isoformat(), "end": window.end.isoformat()},
-            "models": [s.to_dict() for s in relevant]}
+            "models": [s.to_dict() for s in relevant],
+            "regressed": sorted(f"{s.name}@v{s.version}" for s in relevant if s.regressed)}

@@ -1,6 +1,9 @@
+"""quality_gates: the asset and where its row-count history comes from (earlier materializations)."""
+
+from datetime import date, timedelta
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey, AssetRecordsFilter, asset
+from dagster import AssetExecutionContext, AssetKey, AssetRecordsFilter, MetadataValue, asset
 
 from drift_audit.defs.assets.common import (
     ASSET_KW,
@@ -20,9 +23,8 @@ HISTORY_DAYS = 14
 
 
 def row_history(context: AssetExecutionContext, day: str, group: str) -> list[int]:
-    """Offline partition row counts of earlier days of the group, from earlier materializations."""
-    from datetime import date, timedelta
-
+    """Offline partition row counts of the group's earlier days (oldest first), read from the latest
+    materialization metadata of `offline_sample` in the Dagster instance; days never audited are skipped."""
     d = date.fromisoformat(day)
     keys = [key((d - timedelta(days=i)).isoformat(), group) for i in range(1, HISTORY_DAYS + 1)]
     records = context.instance.fetch_materializations(
@@ -35,7 +37,7 @@ def row_history(context: AssetExecutionContext, day: str, group: str) -> list[in
     return [latest[k] for k in sorted(latest)]
 
 
-@asset(code_version="1", check_specs=specs("quality_gates", QUALITY_CHECKS), **ASSET_KW)
+@asset(code_version="2", check_specs=specs("quality_gates", QUALITY_CHECKS), **ASSET_KW)
 def quality_gates(context: AssetExecutionContext, settings: AuditSettings, contract_snapshot: dict[str, Any],
                   offline_sample: Sample, online_sample: Sample, contract_diff: dict[str, Any]):
     """Great Expectations suites generated from the contract, freshness, null-ratio, range and row-count gates."""
@@ -45,5 +47,6 @@ def quality_gates(context: AssetExecutionContext, settings: AuditSettings, contr
     out = quality.run(p.cfg, contract, offline_sample, online_sample, contract_diff, history)
     yield pinned(out, {**input_hashes(contract_snapshot=contract_snapshot, offline_sample=offline_sample,
                                       online_sample=online_sample, contract_diff=contract_diff),
-                       "row_history": ",".join(map(str, history))}, findings=findings_count(out))
+                       "row_history": ",".join(map(str, history))}, findings=findings_count(out),
+                 validations=MetadataValue.json({side: v["statistics"] for side, v in out["validations"].items()}))
     yield from gate_results(out["gates"], contract.risk_tier)
