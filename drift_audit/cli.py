@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from drift_audit.commands import COMMANDS
 from drift_audit.commands.common import EXIT_BAD_INPUT
-from drift_audit.core.errors import DriftAuditError
+from drift_audit.core.errors import DriftAuditError, redact
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,7 +29,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except DriftAuditError as exc:
-        print(f"drift-audit: error: {exc}".replace("\n", " "), file=sys.stderr)
+        print(redact(f"drift-audit: error: {exc}").replace("\n", " "), file=sys.stderr)
         return EXIT_BAD_INPUT
 
 

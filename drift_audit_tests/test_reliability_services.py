@@ -48,3 +48,14 @@ def test_cli_bad_input_is_one_line_and_exit_2(args, expected, tmp_path):
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr and expected in proc.stderr
     assert len([ln for ln in proc.stderr.splitlines() if ln.startswith("drift-audit")]) == 1
+
+
+def test_credentials_never_reach_an_error_message():
+    from drift_audit.core.errors import redact
+
+    assert redact("at http://alice:s3cret@host:5000/api failed") == "at http://***@host:5000/api failed"
+    assert "s3cret" not in redact("redis 127.0.0.1:6379,password=s3cret,ssl=true")
+    uri = f"http://alice:s3cret@127.0.0.1:{_closed_port()}"
+    with pytest.raises(ServiceUnavailableError) as err:
+        mlflow_registry.read_models(uri)
+    assert "s3cret" not in str(err.value) and "***@127.0.0.1" in str(err.value)

@@ -13,7 +13,7 @@ from typing import Any
 import pyarrow as pa
 
 from drift_audit.config import Config, OnlineStoreSettings
-from drift_audit.core.errors import ConfigError, ServiceUnavailableError
+from drift_audit.core.errors import ConfigError, ServiceUnavailableError, redact
 
 # Feast type name -> logical type (docs/contracts.md)
 FEAST_TYPES = {
@@ -131,7 +131,7 @@ def read_online(
                 ).to_dict(include_event_timestamps=True)
         except Exception as exc:  # the store's client raises many types
             raise ServiceUnavailableError(
-                f"online store of feature view {view!r} could not be read: {type(exc).__name__}: {exc}"
+                redact(f"online store of feature view {view!r} could not be read: {type(exc).__name__}: {exc}")
             ) from exc
         ts_cols = [resp[f"{f}__ts"] for f in names if f"{f}__ts" in resp]
         # the store answers 0 for "no value"

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from drift_audit.adapters.mlflow_registry import client
-from drift_audit.core.errors import ServiceUnavailableError
+from drift_audit.core.errors import ServiceUnavailableError, redact
 
 ARTIFACTS = ("findings.json", "report.md", "report.html", "summary.md", "validation_matrix.json")
 TAG_PARTITION = "drift_audit.partition"
@@ -50,5 +50,5 @@ def log_audit(uri: str, experiment: str, artifact_root: Path, day: str, group: s
         mc.set_terminated(run_id)
         return str(run_id)
     except Exception as exc:
-        raise ServiceUnavailableError(f"MLflow at {uri} could not log the audit of {day}|{group}: "
-                                      f"{type(exc).__name__}: {exc}") from exc
+        raise ServiceUnavailableError(redact(f"MLflow at {uri} could not log the audit of {day}|{group}: "
+                                             f"{type(exc).__name__}: {exc}")) from exc

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from drift_audit.core.errors import DriftAuditError, InputDataError, ServiceUnavailableError
+from drift_audit.core.errors import DriftAuditError, InputDataError, ServiceUnavailableError, redact
 
 TAG_FEATURES = "drift_audit.features"
 TAG_METRIC = "drift_audit.metric"
@@ -92,7 +92,7 @@ def read_models(uri: str) -> list[ModelRecord]:
     except DriftAuditError:
         raise
     except Exception as exc:
-        raise ServiceUnavailableError(f"MLflow at {uri} could not be read: {type(exc).__name__}: {exc}") from exc
+        raise ServiceUnavailableError(redact(f"MLflow at {uri} could not be read: {type(exc).__name__}: {exc}")) from exc
     return records
 
 

@@ -12,6 +12,16 @@
 
 from __future__ import annotations
 
+import re
+
+_URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s:]+(?::[^/@\s]*)?@")
+_KEY_SECRETS = re.compile(r"(?P<key>(?:password|passwd|token|secret|api_key)\s*[=:]\s*)[^,;&\s]+", re.I)
+
+
+def redact(text: str) -> str:
+    """Remove credentials from a message: `user:pass@` in URLs and `password=...`-style values."""
+    return _KEY_SECRETS.sub(r"\g<key>***", _URL_CREDENTIALS.sub(r"\g<scheme>***@", text))
+
 
 class DriftAuditError(Exception):
     """Base class: an error with a message that names what is wrong and where."""
