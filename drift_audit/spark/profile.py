@@ -22,7 +22,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import Column, DataFrame, Row, Window
 from pyspark.sql import functions as F
 
 from drift_audit.core.summaries import Bin, CategoricalSummary, Moments, NumericSummary
@@ -43,41 +43,57 @@ def _side_index(cur: DataFrame, sides: Sequence[str]) -> Column:
     return idx
 
 
-def _explode(ref: DataFrame, cur: DataFrame, sides: Sequence[str], items: Sequence[Column]) -> DataFrame:
-    """(si, *item fields) for every item of every row: si is 0 for the reference, i for sides[i-1]."""
-    def stack(df: DataFrame, side: Column) -> DataFrame:
-        return df.select(side.alias("si"), F.explode(F.array(*items)).alias("kv")).select("si", "kv.*")
+def _long(ref: DataFrame, cur: DataFrame, sides: Sequence[str], per_feature: Sequence[Sequence[Column]],
+          names: Sequence[str]) -> DataFrame:
+    """(si, *names) with one row per (input row, feature): si is 0 for the reference, i for sides[i-1].
 
-    return stack(ref, F.lit(0)).unionByName(stack(cur, _side_index(cur, sides))).where(F.col("si").isNotNull())
+    `per_feature[f]` are the columns of feature f, named `names`; `stack` reshapes them without building
+    an array per row."""
+    flat = [col.alias(f"_{i}_{j}") for i, cols in enumerate(per_feature) for j, col in enumerate(cols)]
+    args = ", ".join(f"_{i}_{j}" for i, cols in enumerate(per_feature) for j in range(len(cols)))
+    generator = F.expr(f"stack({len(per_feature)}, {args}) as ({', '.join(names)})")
+
+    def one(df: DataFrame, side: Column) -> DataFrame:
+        return df.select(side.alias("si"), *flat).where(F.col("si").isNotNull()).select("si", generator)
+
+    return one(ref, F.lit(0)).unionByName(one(cur, _side_index(cur, sides)))
 
 
 def _finite(col: Column) -> Column:
     return col.isNotNull() & ~F.isnan(col) & (col != F.lit(math.inf)) & (col != F.lit(-math.inf))
 
 
-_EMPTY = Moments(0, 0, 0, 0, 0, 0, None, None, None, None)
+@dataclass(frozen=True)
+class _Counts:
+    rows: int
+    nulls: int
+    nan: int
+    pos_inf: int
+    neg_inf: int
+    count: int
+    min: float | None
+    max: float | None
 
 
-def _moments(ref: DataFrame, cur: DataFrame, features: Sequence[str], sides: Sequence[str]
-             ) -> dict[tuple[int, int], Moments]:
-    """{(feature index, side index): moments}, one job."""
-    items = [F.struct(F.lit(i).alias("f"), F.col(f).cast("double").alias("v")) for i, f in enumerate(features)]
+def _counts(ref: DataFrame, cur: DataFrame, features: Sequence[str], sides: Sequence[str]
+            ) -> dict[tuple[int, int], _Counts]:
+    """{(feature index, side index): counts and finite range}, one job."""
+    per_feature = [[F.lit(i), F.col(f).cast("double")] for i, f in enumerate(features)]
     v = F.col("v")
     finite = F.when(_finite(v), v)
-    rows = _explode(ref, cur, sides, items).groupBy("f", "si").agg(
-        F.count(F.lit(1)).alias("rows"),
-        F.count(F.when(v.isNull() | F.isnan(v), 1)).alias("nulls"),
+    rows = _long(ref, cur, sides, per_feature, ["f", "v"]).groupBy("f", "si").agg(
+        F.count(F.lit(1)).alias("rows"), F.count(v).alias("present"),
         F.count(F.when(F.isnan(v), 1)).alias("nan"),
         F.count(F.when(v == F.lit(math.inf), 1)).alias("pos_inf"),
         F.count(F.when(v == F.lit(-math.inf), 1)).alias("neg_inf"),
-        F.count(finite).alias("count"), F.avg(finite).alias("mean"), F.stddev_samp(finite).alias("std"),
         F.min(finite).alias("min"), F.max(finite).alias("max"),
     ).collect()  # bounded: one row per (feature, side)
-    return {(r["f"], r["si"]): Moments(
-        rows=int(r["rows"]), nulls=int(r["nulls"]), nan=int(r["nan"]), pos_inf=int(r["pos_inf"]),
-        neg_inf=int(r["neg_inf"]), count=int(r["count"]), mean=r["mean"],
-        std=None if r["std"] is None or math.isnan(r["std"]) else r["std"],
-        min=r["min"], max=r["max"]) for r in rows}
+    out = {}
+    for r in rows:
+        rows_, nan, pinf, ninf = int(r["rows"]), int(r["nan"]), int(r["pos_inf"]), int(r["neg_inf"])
+        nulls = rows_ - int(r["present"]) + nan
+        out[(r["f"], r["si"])] = _Counts(rows_, nulls, nan, pinf, ninf, rows_ - nulls - pinf - ninf, r["min"], r["max"])
+    return out
 
 
 @dataclass(frozen=True)
@@ -115,26 +131,25 @@ def numeric_summaries(
     """{(feature, side): summary} comparing `ref` with each `_source` side of `cur`."""
     if not features:
         return {}
-    moments = _moments(ref, cur, features, sides)
+    counts = _counts(ref, cur, features, sides)
     nside = len(sides) + 1
-    grids = []
+    ranges = []
     for i in range(len(features)):
-        lows = [m.min for s in range(nside) if (m := moments.get((i, s))) and m.min is not None]
-        highs = [m.max for s in range(nside) if (m := moments.get((i, s))) and m.max is not None]
+        lows = [m.min for s in range(nside) if (m := counts.get((i, s))) and m.min is not None]
+        highs = [m.max for s in range(nside) if (m := counts.get((i, s))) and m.max is not None]
         if lows:
-            grids.append((i, min(lows), max(highs)))
-    k = max(FINE_BINS_MIN, min(FINE_BINS_MAX, FINE_BINS_BUDGET // max(1, len(grids))))
-    results = _ecdf(ref, cur, features, sides, [_grid(i, lo, hi, k) for i, lo, hi in grids], k, bins) if grids else {}
+            ranges.append((i, min(lows), max(highs)))
+    k = max(FINE_BINS_MIN, min(FINE_BINS_MAX, FINE_BINS_BUDGET // max(1, len(ranges))))
+    grids = [_grid(i, lo, hi, k) for i, lo, hi in ranges]
+    results = _ecdf(ref, cur, features, sides, grids, k, bins) if grids else {}
     out = {}
     for i, feature in enumerate(features):
         for si, side in enumerate(sides, start=1):
-            acc = results.get((i, si))
+            acc = results.get((i, si), _Acc())
             out[(feature, side)] = NumericSummary(
-                feature=feature, side=side,
-                ref=moments.get((i, 0), _EMPTY), cur=moments.get((i, si), _EMPTY),
-                ks=acc.ks if acc else 0.0, wasserstein=acc.wasserstein if acc else 0.0,
-                bins=acc.bins() if acc else (), exact=acc.exact_values() if acc else (),
-            )
+                feature=feature, side=side, ref=acc.moments(counts.get((i, 0)), 0),
+                cur=acc.moments(counts.get((i, si)), 1), ks=acc.ks, wasserstein=acc.wasserstein,
+                bins=acc.bins(), exact=acc.exact_values())
     return out
 
 
@@ -147,16 +162,32 @@ class _Acc:
         self.qbins: dict[int, list] = {}
         self.values: dict[float, tuple[int, int]] = {}
         self.distinct = 0
+        self.sums = [0.0, 0.0]  # sum of values, reference and side
+        self.m2 = [0.0, 0.0]  # sum of squared deviations from the mean
 
-    def add(self, q: int | None, lo: float | None, hi: float | None, c0: int, cs: int, ks: float | None,
-            w: float | None) -> None:
-        self.ks = max(self.ks, ks or 0.0)
-        self.wasserstein += w or 0.0
-        if q is not None and (c0 or cs):
-            acc = self.qbins.setdefault(q, [lo, hi, 0, 0])
-            acc[0], acc[1] = min(acc[0], lo), max(acc[1], hi)
+    def add(self, r: Row, s: int) -> None:
+        self.ks = max(self.ks, r[f"ks{s}"] or 0.0)
+        self.wasserstein += r[f"w{s}"] or 0.0
+        c0, cs = int(r["c0"]), int(r[f"c{s}"])
+        if r["q"] is not None and (c0 or cs):
+            acc = self.qbins.setdefault(r["q"], [r["lo"], r["hi"], 0, 0])
+            acc[0], acc[1] = min(acc[0], r["lo"]), max(acc[1], r["hi"])
             acc[2] += c0
             acc[3] += cs
+        if r["x"] is not None:
+            self.values[r["x"]] = (c0, cs)
+
+    def add_moments(self, r: Row, s: int) -> None:
+        for j, side in enumerate((0, s)):
+            self.sums[j] += r[f"sum{side}"] or 0.0
+            self.m2[j] += r[f"m2{side}"] or 0.0
+
+    def moments(self, c: _Counts | None, j: int) -> Moments:
+        if c is None:
+            return Moments(0, 0, 0, 0, 0, 0, None, None, None, None)
+        mean = self.sums[j] / c.count if c.count else None
+        std = math.sqrt(self.m2[j] / (c.count - 1)) if c.count > 1 else None
+        return Moments(c.rows, c.nulls, c.nan, c.pos_inf, c.neg_inf, c.count, mean, std, c.min, c.max)
 
     def bins(self) -> tuple[Bin, ...]:
         return tuple(Bin(q, a[0], a[1], int(a[2]), int(a[3])) for q, a in sorted(self.qbins.items()))
@@ -169,27 +200,27 @@ class _Acc:
 
 def _ecdf(ref: DataFrame, cur: DataFrame, features: Sequence[str], sides: Sequence[str],
           grids: Sequence[_Grid], k: int, bins: int) -> dict[tuple[int, int], _Acc]:
-    """Steps 2-4 of the module docstring: KS, Wasserstein, reference-quantile bins and small exact tables."""
+    """Steps 2-4 of the module docstring: KS, Wasserstein, moments, reference-quantile bins, exact tables."""
     nside = len(sides) + 1
     S = range(1, nside)
     c = [F.col(f"c{s}") for s in range(nside)]
     si, value = F.col("si"), F.col("value")
 
     def finite_long(with_offset: bool) -> DataFrame:
-        items = []
+        per_feature = []
         for g in grids:
             v = F.col(features[g.index]).cast("double")
             b = g.bin(v, k)
-            fields = [(F.lit(g.index * k) + b).alias("key"), v.alias("value")]
-            if with_offset:
-                fields.append((v - g.anchor(b)).alias("off"))
-            items.append(F.struct(*fields))
-        return _explode(ref, cur, sides, items).where(_finite(value))
+            per_feature.append([F.lit(g.index * k) + b, v, *([v - g.anchor(b)] if with_offset else [])])
+        names = ["key", "value", *(["off"] if with_offset else [])]
+        return _long(ref, cur, sides, per_feature, names).where(_finite(value))
 
     # 2. fine histogram
+    off = F.col("off")
     hist = finite_long(True).groupBy("key").agg(
         *[F.count(F.when(si == s, 1)).alias(f"c{s}") for s in range(nside)],
-        *[F.sum(F.when(si == s, F.col("off"))).alias(f"o{s}") for s in range(nside)],
+        *[F.sum(F.when(si == s, off).otherwise(0.0)).alias(f"o{s}") for s in range(nside)],
+        *[F.sum(F.when(si == s, off * off).otherwise(0.0)).alias(f"p{s}") for s in range(nside)],
         F.min(value).alias("lo"), F.max(value).alias("hi"))
 
     # 3. cumulative counts, bounds and flags per bin
@@ -203,16 +234,23 @@ def _ecdf(ref: DataFrame, cur: DataFrame, features: Sequence[str], sides: Sequen
     ordered = feat.orderBy("key")
     running = ordered.rowsBetween(Window.unboundedPreceding, Window.currentRow)
     single = F.col("lo") == F.col("hi")
+    total = [F.when(c[s] > 0, c[s] * F.col("anchor") + F.col(f"o{s}")).otherwise(0.0) for s in range(nside)]
     t = hist.select("*", feature.alias("feature"), anchor.alias("anchor")).select(
         "*", *[F.sum(c[s]).over(running).alias(f"cum{s}") for s in range(nside)],
         *[F.sum(c[s]).over(feat).alias(f"n{s}") for s in range(nside)],
+        *[total[s].alias(f"sum{s}") for s in range(nside)],
+        *[F.sum(total[s]).over(feat).alias(f"tot{s}") for s in range(nside)],
         F.coalesce(F.lead("lo").over(ordered), F.col("hi")).alias("nxt"),
         F.count(F.lit(1)).over(feat).alias("nonempty"),
         F.sum(F.when(single, 1).otherwise(0)).over(feat).alias("singles"))
     n = [F.when(F.col(f"n{s}") > 0, F.col(f"n{s}")) for s in range(nside)]
     start = [F.col(f"cum{s}") - c[s] for s in range(nside)]
+    # squared deviations from the side's mean: within the bin (from offsets) plus the bin mean's
+    m2 = [F.when(c[s] > 0, F.col(f"p{s}") - F.col(f"o{s}") * F.col(f"o{s}") / c[s] + c[s] * F.pow(
+        F.col("anchor") + F.col(f"o{s}") / c[s] - F.col(f"tot{s}") / n[s], 2)).otherwise(0.0) for s in range(nside)]
     t = t.select("*", *[(start[0] / n[0] - start[s] / n[s]).alias(f"ds{s}") for s in S],
-                 *[(F.col("cum0") / n[0] - F.col(f"cum{s}") / n[s]).alias(f"de{s}") for s in S])
+                 *[(F.col("cum0") / n[0] - F.col(f"cum{s}") / n[s]).alias(f"de{s}") for s in S],
+                 *[m2[s].alias(f"m2{s}") for s in range(nside)])
     span = F.col("nxt") - F.col("anchor")
     for s in S:
         ds, de = F.col(f"ds{s}"), F.col(f"de{s}")
@@ -240,6 +278,8 @@ def _ecdf(ref: DataFrame, cur: DataFrame, features: Sequence[str], sides: Sequen
             *[F.sum(c[s]).alias(f"c{s}") for s in range(nside)], F.min("lo").alias("lo"), F.max("hi").alias("hi"),
             *[F.max(F.abs(F.col(f"de{s}"))).alias(f"ks{s}") for s in S],
             *[F.sum(F.when(~F.col(f"fw{s}"), F.col(f"w{s}"))).alias(f"w{s}") for s in S],
+            *[F.sum(f"sum{s}").alias(f"sum{s}") for s in range(nside)],
+            *[F.sum(f"m2{s}").alias(f"m2{s}") for s in range(nside)],
             F.max("nonempty").alias("nonempty"), F.max("singles").alias("singles"),
         ).collect()  # bounded: <= bins + 1 + 64 per feature
         exact_rows = _exact(finite_long(False), t, bins, nside).collect()  # bounded: <= bins + 1 + 64 per feature
@@ -255,8 +295,9 @@ def _exact(long: DataFrame, t: DataFrame, bins: int, nside: int) -> DataFrame:
     carry = ["feature", "nxt", "fq", "lowcard", "singles", *[f"cum{s}" for s in range(nside)],
              *[f"c{s}" for s in range(nside)], *[f"n{s}" for s in range(nside)], *[f"fw{s}" for s in S]]
     flagged = t.where(F.col("flagged")).select("key", *[F.col(x).alias(f"b_{x}") for x in carry])
-    per_value = long.join(F.broadcast(flagged), "key").groupBy("key", "value", *[f"b_{x}" for x in carry]).agg(
-        *[F.count(F.when(F.col("si") == s, 1)).alias(f"c{s}") for s in range(nside)])
+    per_value = long.join(F.broadcast(flagged.select("key")), "key", "left_semi").groupBy("key", "value").agg(
+        *[F.count(F.when(F.col("si") == s, 1)).alias(f"c{s}") for s in range(nside)]).join(
+        F.broadcast(flagged), "key")
     by_value = Window.partitionBy("key").orderBy("value")
     running = by_value.rowsBetween(Window.unboundedPreceding, Window.currentRow)
     n = [F.when(F.col(f"b_n{s}") > 0, F.col(f"b_n{s}")) for s in range(nside)]
@@ -295,9 +336,9 @@ def _assemble(settled_rows: list, exact_rows: list, nside: int) -> dict[tuple[in
         for r in rows:
             for s in range(1, nside):
                 acc = out.setdefault((r["feature"], s), _Acc())
-                acc.add(r["q"], r["lo"], r["hi"], int(r["c0"]), int(r[f"c{s}"]), r[f"ks{s}"], r[f"w{s}"])
-                if r["x"] is not None:
-                    acc.values[r["x"]] = (int(r["c0"]), int(r[f"c{s}"]))
+                acc.add(r, s)
+                if rows is settled_rows:
+                    acc.add_moments(r, s)
     for (f, _s), acc in out.items():
         nonempty, singles = info.get(f, (0, 0))
         acc.distinct = nonempty if nonempty > LOW_CARDINALITY or nonempty == singles else exact_distinct.get(f, 0)
@@ -315,8 +356,8 @@ def categorical_summaries(
         return {}
     nside = len(sides) + 1
     S = range(1, nside)
-    items = [F.struct(F.lit(i).alias("f"), F.col(f).cast("string").alias("value")) for i, f in enumerate(features)]
-    long = _explode(ref, cur, sides, items)
+    columns = [[F.lit(i), F.col(f).cast("string")] for i, f in enumerate(features)]
+    long = _long(ref, cur, sides, columns, ["f", "value"])
     totals = {(r["f"], r["si"]): (int(r["rows"]), int(r["nulls"])) for r in long.groupBy("f", "si").agg(
         F.count(F.lit(1)).alias("rows"), F.count(F.when(F.col("value").isNull(), 1)).alias("nulls"),
     ).collect()}  # bounded: one row per (feature, side)
