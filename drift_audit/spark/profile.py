@@ -139,7 +139,8 @@ def numeric_summaries(
         highs = [m.max for s in range(nside) if (m := counts.get((i, s))) and m.max is not None]
         if lows:
             ranges.append((i, min(lows), max(highs)))
-    k = max(FINE_BINS_MIN, min(FINE_BINS_MAX, FINE_BINS_BUDGET // max(1, len(ranges))))
+    most = max((sum(m.count for (f, _s), m in counts.items() if f == i) for i, _lo, _hi in ranges), default=0)
+    k = max(FINE_BINS_MIN, min(FINE_BINS_MAX, FINE_BINS_BUDGET // max(1, len(ranges)), most // 8))
     grids = [_grid(i, lo, hi, k) for i, lo, hi in ranges]
     results = _ecdf(ref, cur, features, sides, grids, k, bins) if grids else {}
     out = {}
