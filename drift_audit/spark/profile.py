@@ -59,25 +59,16 @@ def _long(ref: DataFrame, cur: DataFrame, sides: Sequence[str], per_feature: Seq
     return one(ref, F.lit(0)).unionByName(one(cur, _side_index(cur, sides)))
 
 
+_EMPTY = Moments(0, 0, 0, 0, 0, 0, None, None, None, None)
+
+
 def _finite(col: Column) -> Column:
     return col.isNotNull() & ~F.isnan(col) & (col != F.lit(math.inf)) & (col != F.lit(-math.inf))
 
 
-@dataclass(frozen=True)
-class _Counts:
-    rows: int
-    nulls: int
-    nan: int
-    pos_inf: int
-    neg_inf: int
-    count: int
-    min: float | None
-    max: float | None
-
-
-def _counts(ref: DataFrame, cur: DataFrame, features: Sequence[str], sides: Sequence[str]
-            ) -> dict[tuple[int, int], _Counts]:
-    """{(feature index, side index): counts and finite range}, one job."""
+def _moments(ref: DataFrame, cur: DataFrame, features: Sequence[str], sides: Sequence[str]
+            ) -> dict[tuple[int, int], Moments]:
+    """{(feature index, side index): counts, mean, sample std and finite range}, one job."""
     per_feature = [[F.lit(i), F.col(f).cast("double")] for i, f in enumerate(features)]
     v = F.col("v")
     finite = F.when(_finite(v), v)
@@ -86,13 +77,16 @@ def _counts(ref: DataFrame, cur: DataFrame, features: Sequence[str], sides: Sequ
         F.count(F.when(F.isnan(v), 1)).alias("nan"),
         F.count(F.when(v == F.lit(math.inf), 1)).alias("pos_inf"),
         F.count(F.when(v == F.lit(-math.inf), 1)).alias("neg_inf"),
-        F.min(finite).alias("min"), F.max(finite).alias("max"),
+        F.min(finite).alias("min"), F.max(finite).alias("max"), F.avg(finite).alias("mean"),
+        F.stddev_samp(finite).alias("std"),
     ).collect()  # bounded: one row per (feature, side)
     out = {}
     for r in rows:
         rows_, nan, pinf, ninf = int(r["rows"]), int(r["nan"]), int(r["pos_inf"]), int(r["neg_inf"])
         nulls = rows_ - int(r["present"]) + nan
-        out[(r["f"], r["si"])] = _Counts(rows_, nulls, nan, pinf, ninf, rows_ - nulls - pinf - ninf, r["min"], r["max"])
+        std = None if r["std"] is None or math.isnan(r["std"]) else r["std"]
+        out[(r["f"], r["si"])] = Moments(rows_, nulls, nan, pinf, ninf, rows_ - nulls - pinf - ninf, r["mean"], std,
+                                         r["min"], r["max"])
     return out
 
 
@@ -131,15 +125,18 @@ def numeric_summaries(
     """{(feature, side): summary} comparing `ref` with each `_source` side of `cur`."""
     if not features:
         return {}
-    counts = _counts(ref, cur, features, sides)
+    moments = _moments(ref, cur, features, sides)
     nside = len(sides) + 1
     ranges = []
     for i in range(len(features)):
-        lows = [m.min for s in range(nside) if (m := counts.get((i, s))) and m.min is not None]
-        highs = [m.max for s in range(nside) if (m := counts.get((i, s))) and m.max is not None]
+        lows = [m.min for s in range(nside) if (m := moments.get((i, s))) and m.min is not None]
+        highs = [m.max for s in range(nside) if (m := moments.get((i, s))) and m.max is not None]
         if lows:
             ranges.append((i, min(lows), max(highs)))
-    most = max((sum(m.count for (f, _s), m in counts.items() if f == i) for i, _lo, _hi in ranges), default=0)
+    finite: dict[int, int] = defaultdict(int)
+    for (i, _s), m in moments.items():
+        finite[i] += m.count
+    most = max(finite.values(), default=0)
     k = max(FINE_BINS_MIN, min(FINE_BINS_MAX, FINE_BINS_BUDGET // max(1, len(ranges)), most // 8))
     grids = [_grid(i, lo, hi, k) for i, lo, hi in ranges]
     results = _ecdf(ref, cur, features, sides, grids, k, bins) if grids else {}
@@ -148,8 +145,8 @@ def numeric_summaries(
         for si, side in enumerate(sides, start=1):
             acc = results.get((i, si), _Acc())
             out[(feature, side)] = NumericSummary(
-                feature=feature, side=side, ref=acc.moments(counts.get((i, 0)), 0),
-                cur=acc.moments(counts.get((i, si)), 1), ks=acc.ks, wasserstein=acc.wasserstein,
+                feature=feature, side=side, ref=moments.get((i, 0), _EMPTY),
+                cur=moments.get((i, si), _EMPTY), ks=acc.ks, wasserstein=acc.wasserstein,
                 bins=acc.bins(), exact=acc.exact_values())
     return out
 
@@ -163,8 +160,6 @@ class _Acc:
         self.qbins: dict[int, list] = {}
         self.values: dict[float, tuple[int, int]] = {}
         self.distinct = 0
-        self.sums = [0.0, 0.0]  # sum of values, reference and side
-        self.m2 = [0.0, 0.0]  # sum of squared deviations from the mean
 
     def add(self, r: Row, s: int) -> None:
         self.ks = max(self.ks, r[f"ks{s}"] or 0.0)
@@ -177,18 +172,6 @@ class _Acc:
             acc[3] += cs
         if r["x"] is not None:
             self.values[r["x"]] = (c0, cs)
-
-    def add_moments(self, r: Row, s: int) -> None:
-        for j, side in enumerate((0, s)):
-            self.sums[j] += r[f"sum{side}"] or 0.0
-            self.m2[j] += r[f"m2{side}"] or 0.0
-
-    def moments(self, c: _Counts | None, j: int) -> Moments:
-        if c is None:
-            return Moments(0, 0, 0, 0, 0, 0, None, None, None, None)
-        mean = self.sums[j] / c.count if c.count else None
-        std = math.sqrt(self.m2[j] / (c.count - 1)) if c.count > 1 else None
-        return Moments(c.rows, c.nulls, c.nan, c.pos_inf, c.neg_inf, c.count, mean, std, c.min, c.max)
 
     def bins(self) -> tuple[Bin, ...]:
         return tuple(Bin(q, a[0], a[1], int(a[2]), int(a[3])) for q, a in sorted(self.qbins.items()))
@@ -221,7 +204,6 @@ def _ecdf(ref: DataFrame, cur: DataFrame, features: Sequence[str], sides: Sequen
     hist = finite_long(True).groupBy("key").agg(
         *[F.count(F.when(si == s, 1)).alias(f"c{s}") for s in range(nside)],
         *[F.sum(F.when(si == s, off).otherwise(0.0)).alias(f"o{s}") for s in range(nside)],
-        *[F.sum(F.when(si == s, off * off).otherwise(0.0)).alias(f"p{s}") for s in range(nside)],
         F.min(value).alias("lo"), F.max(value).alias("hi"))
 
     # 3. cumulative counts, bounds and flags per bin
@@ -235,23 +217,16 @@ def _ecdf(ref: DataFrame, cur: DataFrame, features: Sequence[str], sides: Sequen
     ordered = feat.orderBy("key")
     running = ordered.rowsBetween(Window.unboundedPreceding, Window.currentRow)
     single = F.col("lo") == F.col("hi")
-    total = [F.when(c[s] > 0, c[s] * F.col("anchor") + F.col(f"o{s}")).otherwise(0.0) for s in range(nside)]
     t = hist.select("*", feature.alias("feature"), anchor.alias("anchor")).select(
         "*", *[F.sum(c[s]).over(running).alias(f"cum{s}") for s in range(nside)],
         *[F.sum(c[s]).over(feat).alias(f"n{s}") for s in range(nside)],
-        *[total[s].alias(f"sum{s}") for s in range(nside)],
-        *[F.sum(total[s]).over(feat).alias(f"tot{s}") for s in range(nside)],
         F.coalesce(F.lead("lo").over(ordered), F.col("hi")).alias("nxt"),
         F.count(F.lit(1)).over(feat).alias("nonempty"),
         F.sum(F.when(single, 1).otherwise(0)).over(feat).alias("singles"))
     n = [F.when(F.col(f"n{s}") > 0, F.col(f"n{s}")) for s in range(nside)]
     start = [F.col(f"cum{s}") - c[s] for s in range(nside)]
-    # squared deviations from the side's mean: within the bin (from offsets) plus the bin mean's
-    m2 = [F.when(c[s] > 0, F.col(f"p{s}") - F.col(f"o{s}") * F.col(f"o{s}") / c[s] + c[s] * F.pow(
-        F.col("anchor") + F.col(f"o{s}") / c[s] - F.col(f"tot{s}") / n[s], 2)).otherwise(0.0) for s in range(nside)]
     t = t.select("*", *[(start[0] / n[0] - start[s] / n[s]).alias(f"ds{s}") for s in S],
-                 *[(F.col("cum0") / n[0] - F.col(f"cum{s}") / n[s]).alias(f"de{s}") for s in S],
-                 *[m2[s].alias(f"m2{s}") for s in range(nside)])
+                 *[(F.col("cum0") / n[0] - F.col(f"cum{s}") / n[s]).alias(f"de{s}") for s in S])
     span = F.col("nxt") - F.col("anchor")
     for s in S:
         ds, de = F.col(f"ds{s}"), F.col(f"de{s}")
@@ -279,8 +254,6 @@ def _ecdf(ref: DataFrame, cur: DataFrame, features: Sequence[str], sides: Sequen
             *[F.sum(c[s]).alias(f"c{s}") for s in range(nside)], F.min("lo").alias("lo"), F.max("hi").alias("hi"),
             *[F.max(F.abs(F.col(f"de{s}"))).alias(f"ks{s}") for s in S],
             *[F.sum(F.when(~F.col(f"fw{s}"), F.col(f"w{s}"))).alias(f"w{s}") for s in S],
-            *[F.sum(f"sum{s}").alias(f"sum{s}") for s in range(nside)],
-            *[F.sum(f"m2{s}").alias(f"m2{s}") for s in range(nside)],
             F.max("nonempty").alias("nonempty"), F.max("singles").alias("singles"),
         ).collect()  # bounded: <= bins + 1 + 64 per feature
         exact_rows = _exact(finite_long(False), t, bins, nside).collect()  # bounded: <= bins + 1 + 64 per feature
@@ -338,8 +311,6 @@ def _assemble(settled_rows: list, exact_rows: list, nside: int) -> dict[tuple[in
             for s in range(1, nside):
                 acc = out.setdefault((r["feature"], s), _Acc())
                 acc.add(r, s)
-                if rows is settled_rows:
-                    acc.add_moments(r, s)
     for (f, _s), acc in out.items():
         nonempty, singles = info.get(f, (0, 0))
         acc.distinct = nonempty if nonempty > LOW_CARDINALITY or nonempty == singles else exact_distinct.get(f, 0)
