@@ -306,8 +306,11 @@ def _assemble(settled_rows: list, exact_rows: list, nside: int) -> dict[tuple[in
     for r in exact_rows:
         exact_distinct[r["feature"]] = max(exact_distinct.get(r["feature"], 0), int(r["distinct"]))
     out: dict[tuple[int, int], _Acc] = {}
+    def order(r: Row) -> tuple:  # a fixed summation order: the same inputs give the same bits
+        return (r["feature"], r["q"] is None, r["q"] or 0, r["x"] is None, r["x"] or 0.0)
+
     for rows in (settled_rows, exact_rows):
-        for r in rows:
+        for r in sorted(rows, key=order):
             for s in range(1, nside):
                 acc = out.setdefault((r["feature"], s), _Acc())
                 acc.add(r, s)
