@@ -60,11 +60,12 @@ def generate(path: Path, rows: int, features: int, seed: int, drift: bool) -> Pa
     rng = np.random.default_rng(seed)
     tmp = path.with_suffix(".tmp")
     writer = None
+    group = max(1024, (64 << 20) // (8 * features))  # ~64 MB row groups, as Spark writes them
     for start in range(0, rows, CHUNK):
         n = min(CHUNK, rows - start)
         table = pa.table({f"x{i:04d}": _feature(rng, i, n, drift) for i in range(features)})
         writer = writer or pq.ParquetWriter(tmp, table.schema)
-        writer.write_table(table)
+        writer.write_table(table, row_group_size=group)
     assert writer is not None
     writer.close()
     tmp.rename(path)
