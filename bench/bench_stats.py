@@ -204,8 +204,8 @@ def false_positives(spark: Any, out: Path) -> dict[str, Any]:
             "ks_test_votes": sum(1 for row in engine.values() if row["methods"]["ks_test"]["vote"])}
 
 
-def driver_1g(out: Path) -> dict[str, Any]:
-    ref, cur = dataset(out, 5_000_000, 1_250_000, 20)
+def driver_1g(out: Path, features: int) -> dict[str, Any]:
+    ref, cur = dataset(out, 5_000_000, 1_250_000, features)
     code = (f"import json, sys; sys.path.insert(0, {str(ROOT)!r}); from bench.bench_stats import run_engine; "
             "from drift_audit.spark.session import get_spark; "
             "s = get_spark('local[2]', driver_memory='1g'); "
@@ -215,7 +215,7 @@ def driver_1g(out: Path) -> dict[str, Any]:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     ok = proc.returncode == 0
     info = json.loads(proc.stdout.strip().splitlines()[-1]) if ok else {"stderr": proc.stderr[-2000:]}
-    return {"part": "driver memory 1g, 5M+1.25M x 20 (subprocess)", "ok": ok, "engine_s": time.perf_counter() - start,
+    return {"part": f"driver memory 1g, 5M+1.25M x {features} (subprocess)", "ok": ok, "engine_s": time.perf_counter() - start,
             **info}
 
 
@@ -224,6 +224,7 @@ def main() -> None:
     parser.add_argument("--parts", default="compare1m,wide,driver1g,compare5m,fp")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
     parser.add_argument("--driver-memory", default="1g", help="driver (JVM heap) memory of the in-process engine")
+    parser.add_argument("--driver-features", type=int, default=20, help="features of the 1g-driver run")
     args = parser.parse_args()
     from drift_audit.spark.session import get_spark
 
@@ -242,7 +243,7 @@ def main() -> None:
         elif part == "fp":
             res = false_positives(spark, args.out)
         elif part == "driver1g":
-            res = driver_1g(args.out)
+            res = driver_1g(args.out, args.driver_features)
         else:
             raise SystemExit(f"unknown part {part}")
         res["load_avg_1m"] = psutil.getloadavg()[0]
