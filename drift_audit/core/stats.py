@@ -48,7 +48,10 @@ def ks_pvalue(d: float, n_ref: int, n_cur: int) -> float:
     if n_ref == 0 or n_cur == 0:
         return 1.0
     m, n = sorted([float(n_ref), float(n_cur)], reverse=True)
-    return float(min(1.0, max(0.0, sps.kstwo.sf(d, np.round(m * n / (m + n))))))
+    en = np.round(m * n / (m + n))
+    if en < 1:  # one value per side: no evidence either way
+        return 1.0
+    return float(min(1.0, max(0.0, sps.kstwo.sf(d, en))))
 
 
 def chi2_pvalue(ref_counts: Sequence[int], cur_counts: Sequence[int]) -> tuple[float, int]:
