@@ -3,6 +3,6 @@
 Each command function returns an exit code: 0 ok, 1 findings/violations, 2 unusable input.
 """
 
-from drift_audit.commands import audit, demo
+from drift_audit.commands import audit, backfill, demo
 
-COMMANDS = [demo, audit]
+COMMANDS = [demo, audit, backfill]
