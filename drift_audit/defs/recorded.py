@@ -7,7 +7,6 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 from dagster import AssetKey, AssetRecordsFilter, DagsterInstance
@@ -16,6 +15,8 @@ from drift_audit.config import Config
 from drift_audit.core.hashing import sha256_file, sha256_files
 from drift_audit.defs.partitions import key
 from drift_audit.stages.fingerprint import FINGERPRINT_TAG, PARTS_TAG, Fingerprint
+from drift_audit.stages.report import output_dir
+from drift_audit.stages.window import PartitionWindow, parse_day
 
 HISTORY_DAYS = 14  # as the row-count gate (defs/assets/quality.py) reads it
 
@@ -94,9 +95,9 @@ def _intact(cfg: Config, asset: str, metadata: dict[str, Any], day: str, group: 
         return False
     files = value.get("files")
     if asset == "audit_report":
-        if not isinstance(files, dict) or "path" not in value:
+        if not isinstance(files, dict):
             return False
-        root = Path(cfg.base_dir) / str(value["path"])
+        root = output_dir(cfg, PartitionWindow(parse_day(day), cfg.audit.reference_days), group)
         return all((root / rel).is_file() and sha256_file(root / rel) == sha for rel, sha in files.items())
     return True
 
