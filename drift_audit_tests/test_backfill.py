@@ -45,7 +45,8 @@ def _backfill(capsys: pytest.CaptureFixture[str], cfg: Path, *args: str) -> tupl
     code = main(["--config", str(cfg), "backfill", "--from", FROM, "--to", TO, *args])
     elapsed = time.perf_counter() - start
     out = capsys.readouterr().out
-    print(out)
+    with capsys.disabled():
+        print(out)
     return code, out, elapsed
 
 
@@ -95,7 +96,8 @@ def test_backfill_runs_changed_and_missing_only(backfill_config, capsys, spark):
     assert code == 0 and "12 partitions, 0 recomputed, 12 unchanged (skipped), 0 failed" in text
     assert instance.get_runs_count() == 12 and _materializations(instance) == mats
     assert _outputs(out) == before
-    print(f"first backfill {first_s:.1f}s (12 partitions computed); second {second_s:.1f}s (0 computed)")
+    with capsys.disabled():
+        print(f"first backfill {first_s:.1f}s (12 partitions computed); second {second_s:.1f}s (0 computed)")
 
     # one serving-log file changes: only the partition that reads it is recomputed
     changed = backfill_config.parent / "bf_serving_logs" / "transactions" / "date=2026-10-20"
