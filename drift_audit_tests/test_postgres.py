@@ -5,6 +5,7 @@ processes: two partitions at once both succeed; one partition twice at once leav
 from __future__ import annotations
 
 import glob
+import json
 import os
 import pwd
 import secrets
@@ -18,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
 import pytest
 
 from drift_audit.core.hashing import sha256_file
@@ -104,11 +106,24 @@ def _config_with_output(demo_config: Path, name: str) -> Path:
     return path
 
 
-def _tree(root: Path) -> dict[str, str]:
-    return {p.relative_to(root).as_posix(): sha256_file(p) for p in sorted(root.rglob("*")) if p.is_file()}
+def _tree(root: Path) -> dict[str, Any]:
+    """What each file holds: its sha256, except for a sample's parquet files and the `files_sha256` of its
+    meta.json, compared by content. Spark's parquet writer (parquet-mr) lists each column chunk's
+    encodings in the footer in a per-JVM hash-set order, so two processes writing the same rows can
+    produce files that differ in those footer bytes only (see docs/operations.md)."""
+    out: dict[str, Any] = {}
+    for p in sorted(root.rglob("*")):
+        rel = p.relative_to(root).as_posix()
+        if p.suffix == ".parquet" and p.parent.name == "data":
+            out[rel] = pq.read_table(p).to_pydict()
+        elif p.name == "meta.json":
+            out[rel] = {k: v for k, v in json.loads(p.read_text()).items() if k != "files_sha256"}
+        elif p.is_file():
+            out[rel] = sha256_file(p)
+    return out
 
 
-def _partition_outputs(out: Path, group: str) -> dict[str, str]:
+def _partition_outputs(out: Path, group: str) -> dict[str, Any]:
     files = {f"report/{k}": v for k, v in _tree(out / DAY / group).items()}
     for asset_dir in sorted((out / "_assets").iterdir()):
         files.update({f"{asset_dir.name}/{k}": v for k, v in _tree(asset_dir / DAY / group).items()})
@@ -161,7 +176,7 @@ def test_concurrent_partitions_on_postgres(postgres, demo_config, audited_demo, 
     [(s1, e1)], [(s2, e2)] = _intervals(instance, "transactions"), _intervals(instance, "engagement")
     assert max(s1, s2) < min(e1, e2), "the two partitions did not overlap in time"
     first = _partition_outputs(out, "transactions")
-    assert "report/findings.json" in first and len(first) > 10
+    assert "report/findings.json" in first and "offline_sample/data/part-00000.parquet" in first
 
     # the same partition twice at once: the partition lock serializes them; both succeed, outputs unchanged
     _wait_all([_audit(env, cfg, "transactions", logs), _audit(env, cfg, "transactions", logs)])
