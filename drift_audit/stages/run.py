@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dagster import DagsterInstance, materialize
 
@@ -21,6 +21,9 @@ from drift_audit.config import Config
 from drift_audit.core.hashing import canonical_json
 from drift_audit.stages import escalation
 from drift_audit.stages.fingerprint import FINGERPRINT_TAG, PARTS_TAG
+
+if TYPE_CHECKING:
+    from drift_audit.defs.recorded import Decision
 
 TRIGGER_TAG = "drift_audit/trigger"
 
@@ -68,11 +71,11 @@ def partition_lock(cfg: Config, day: str, group: str) -> Iterator[None]:
 
 
 def plan(cfg: Config, config_path: str, days: Iterable[str], groups: Iterable[str],
-         instance: DagsterInstance | None = None, force: bool = False) -> list[Any]:
+         instance: DagsterInstance | None = None, force: bool = False) -> list[Decision]:
     """For each partition: run it or not, and why (see defs/recorded.decide). Reads, never writes."""
     instance = instance or instance_for(cfg)
-    ctx = _Planner(cfg, config_path, instance)
-    return [ctx.decide(day, group, force) for day in days for group in sorted(groups)]
+    planner = _Planner(cfg, config_path, instance)
+    return [planner.decide(day, group, force) for day in days for group in sorted(groups)]
 
 
 class _Planner:
@@ -86,7 +89,7 @@ class _Planner:
         self.code = code_versions()
         self.assets = [k.path[-1] for a in ASSETS for k in a.keys]
 
-    def decide(self, day: str, group: str, force: bool) -> Any:
+    def decide(self, day: str, group: str, force: bool) -> Decision:
         from drift_audit.defs.recorded import decide, last_audit, row_history
         from drift_audit.stages.fingerprint import compute
 
@@ -121,7 +124,9 @@ def materialize_partitions(cfg: Config, config_path: str, days: Iterable[str], g
                                             decision.reason))
                     continue
                 fp = decision.fingerprint
-                recorded = {PARTS_TAG: canonical_json(dict(fp.parts)), **({FINGERPRINT_TAG: fp.digest} if fp.digest else {})}
+                recorded = {PARTS_TAG: canonical_json(dict(fp.parts))}
+                if fp.digest:
+                    recorded[FINGERPRINT_TAG] = fp.digest
                 result = materialize(
                     ASSETS, partition_key=key(day, group), instance=instance, resources=planner.resources,
                     raise_on_error=False, tags={**run_tags, **recorded},
