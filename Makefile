@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export DRIFT_AUDIT_CONFIG ?= $(CURDIR)/drift_audit.yaml
 
-.PHONY: install demo test lint ui bench check-java clean
+.PHONY: install home demo backfill test lint ui bench check-java clean
 
 check-java:
 	@command -v java >/dev/null 2>&1 || { \
@@ -25,12 +25,20 @@ $(STAMP): pyproject.toml requirements.lock
 
 install: check-java $(STAMP)
 
-demo: install
+# The Dagster instance of the demo: SQLite under $(DAGSTER_HOME), with the repository's dagster.yaml
+# (no telemetry). For Postgres, copy deploy/dagster.yaml there instead (docs/deploy.md).
+home:
 	@mkdir -p $(DAGSTER_HOME)
+	@test -f $(DAGSTER_HOME)/dagster.yaml || cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+
+demo: install home
 	$(BIN)/drift-audit demo
 
-test: install
-	@mkdir -p $(DAGSTER_HOME)
+# e.g. make backfill FROM=2026-10-19 TO=2026-10-21 [ARGS="--groups transactions --dry-run"]
+backfill: install home
+	$(BIN)/drift-audit backfill --from $(FROM) --to $(TO) $(ARGS)
+
+test: install home
 	$(BIN)/ruff check drift_audit drift_audit_tests bench
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
@@ -39,8 +47,7 @@ lint: install
 	$(BIN)/ruff check drift_audit drift_audit_tests bench
 	$(BIN)/mypy
 
-ui: install
-	@mkdir -p $(DAGSTER_HOME)
+ui: install home
 	$(BIN)/dagster-webserver -w workspace.yaml -h 127.0.0.1 -p 3000
 
 bench: install
@@ -49,4 +56,4 @@ bench: install
 	$(BIN)/python bench/bench_sampling.py
 
 clean:
-	rm -rf demo/data demo/out .dagster_home
+	rm -rf demo/data demo/out .dagster_home test-artifacts

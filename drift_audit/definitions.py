@@ -7,6 +7,7 @@ from typing import Any
 from dagster import Definitions, EnvVar
 
 from drift_audit.defs.assets import ASSETS
+from drift_audit.defs.failure_sensor import audit_failure_escalation
 from drift_audit.defs.io_manager import AuditIOManager
 from drift_audit.defs.jobs import audit_job, nightly_audit
 from drift_audit.defs.resources import (
@@ -36,7 +37,7 @@ def resources(config_path: str | None = None) -> dict[str, Any]:
 
 def build_defs(config_path: str | None = None) -> Definitions:
     return Definitions(assets=ASSETS, jobs=[audit_job], schedules=[nightly_audit],
-                       sensors=[contract_change_sensor], resources=resources(config_path))
+                       sensors=[contract_change_sensor, audit_failure_escalation], resources=resources(config_path))
 
 
 defs = build_defs()

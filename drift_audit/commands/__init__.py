@@ -3,6 +3,6 @@
 Each command function returns an exit code: 0 ok, 1 findings/violations, 2 unusable input.
 """
 
-from drift_audit.commands import audit, compare, contracts, demo, ledger
+from drift_audit.commands import audit, backfill, compare, contracts, demo, ledger
 
-COMMANDS = [demo, audit, compare, contracts, ledger]
+COMMANDS = [demo, audit, backfill, compare, contracts, ledger]
