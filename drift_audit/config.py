@@ -2,13 +2,15 @@
 
 Paths are relative to the file's folder and, once symlinks are resolved, must stay inside it (or inside
 one of `allowed_roots`), so a configuration cannot make the audit read or write elsewhere by accident.
+Secrets stay out of the file: any string may say `${NAME}`, read from the environment at load time.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -17,6 +19,8 @@ from drift_audit.core.errors import ConfigError, UnknownFeatureGroupError
 
 DEFAULT_CONFIG_NAME = "drift_audit.yaml"
 CONFIG_ENV = "DRIFT_AUDIT_CONFIG"
+MLFLOW_ENV = "MLFLOW_TRACKING_URI"
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 class _Model(BaseModel):
@@ -179,6 +183,25 @@ def resolve_inside(base: Path, relative: str, extra_roots: list[Path] | None = N
     return target
 
 
+def _expand_env(value: Any, cfg_path: Path, where: str) -> Any:
+    """`${NAME}` in any string becomes the environment variable's value; an unset one is an error naming
+    the key and the variable (never its value)."""
+    if isinstance(value, dict):
+        return {k: _expand_env(v, cfg_path, f"{where}.{k}" if where else str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_expand_env(v, cfg_path, f"{where}.{i}") for i, v in enumerate(value)]
+    if not isinstance(value, str):
+        return value
+
+    def lookup(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in os.environ:
+            raise ConfigError(f"{cfg_path}: {where}: environment variable {name} is not set")
+        return os.environ[name]
+
+    return _ENV_REF.sub(lookup, value)
+
+
 def default_config_path() -> Path:
     return Path(os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG_NAME)
 
@@ -194,6 +217,9 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         raise ConfigError(f"{cfg_path}: not valid YAML: {exc}".replace("\n", " ")) from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{cfg_path}: expected a mapping at the top level")
+    raw = _expand_env(raw, cfg_path, "")
+    if os.environ.get(MLFLOW_ENV) and isinstance(raw.get("mlflow"), dict):  # one override for every reader
+        raw["mlflow"]["tracking_uri"] = os.environ[MLFLOW_ENV]
     raw["base_dir"] = str(cfg_path.resolve().parent)
     try:
         return Config.model_validate(raw)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from dagster import Definitions, EnvVar
@@ -20,16 +21,21 @@ from drift_audit.defs.resources import (
 from drift_audit.defs.sensors import contract_change_sensor
 
 
+def _env(name: str) -> Any:
+    """The variable as a Dagster `EnvVar` when set: resolved at run time, shown by name and never by value in
+    run configs and the UI (a tracking URI may carry credentials). Unset: "" (the YAML's value applies)."""
+    return EnvVar(name) if os.environ.get(name) else ""
+
+
 def resources(config_path: str | None = None) -> dict[str, Any]:
     """Resources over one config file (default: $DRIFT_AUDIT_CONFIG, else ./drift_audit.yaml)."""
-    path = config_path if config_path is not None else (EnvVar("DRIFT_AUDIT_CONFIG").get_value("") or "")
-    settings = AuditSettings(config_path=path)
-    spark = SparkResource(settings=settings, master=EnvVar("DRIFT_AUDIT_SPARK_MASTER").get_value("") or "")
+    settings = AuditSettings(config_path=config_path if config_path is not None else _env("DRIFT_AUDIT_CONFIG"))
+    spark = SparkResource(settings=settings, master=_env("DRIFT_AUDIT_SPARK_MASTER"))
     return {
         "settings": settings,
         "spark": spark,
         "feast": FeastResource(settings=settings),
-        "mlflow": MLflowResource(settings=settings, tracking_uri=EnvVar("MLFLOW_TRACKING_URI").get_value("") or ""),
+        "mlflow": MLflowResource(settings=settings),
         "contracts": ContractsResource(settings=settings),
         "audit_io": AuditIOManager(settings=settings, spark=spark),
     }

@@ -16,6 +16,9 @@ from pyspark.sql import DataFrame, SparkSession
 from drift_audit.spark.session import get_spark
 
 REPO = Path(__file__).resolve().parents[1]
+# A secret the demo config reads from the environment (`${...}`); no output may ever contain it.
+SECRET = "da-test-secret-7f3a9c"
+os.environ.setdefault("DRIFT_AUDIT_TEST_SECRET", SECRET)
 _counter = itertools.count()
 
 
@@ -60,7 +63,8 @@ def demo_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from drift_audit.demo.generate import build_demo
 
     tmp = tmp_path_factory.mktemp("demo")
-    cfg_path = write_demo_config(tmp)
+    cfg_path = write_demo_config(tmp, **{"    type: sqlite\n": "    type: sqlite\n    connection_string: "
+                                                                   "'127.0.0.1:6379,password=${DRIFT_AUDIT_TEST_SECRET}'\n"})
     build_demo(load_config(cfg_path))
     return cfg_path
 

@@ -84,3 +84,24 @@ def test_unknown_feature_group_names_the_known_ones(tmp_path):
     cfg = load_config(_write(tmp_path, MINIMAL))
     with pytest.raises(UnknownFeatureGroupError, match=r"unknown feature group 'nope'.*declares g"):
         cfg.group("nope")
+
+
+def test_secrets_come_from_the_environment(tmp_path, monkeypatch):
+    text = MINIMAL.replace("feast: {", "feast: {online_store: {type: redis, connection_string: "
+                           "'127.0.0.1:6379,password=${DA_TEST_REDIS_PASSWORD}'}, ")
+    path = _write(tmp_path, text)
+    monkeypatch.delenv("DA_TEST_REDIS_PASSWORD", raising=False)
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert str(err.value) == (f"{path}: feast.online_store.connection_string: "
+                              "environment variable DA_TEST_REDIS_PASSWORD is not set")
+    monkeypatch.setenv("DA_TEST_REDIS_PASSWORD", "s3cret")
+    assert load_config(path).feast.online_store.connection_string == "127.0.0.1:6379,password=s3cret"
+
+
+def test_mlflow_tracking_uri_from_the_environment_overrides_the_file(tmp_path, monkeypatch):
+    path = _write(tmp_path, MINIMAL)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    assert load_config(path).mlflow.tracking_uri == "sqlite:///m.db"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:5000")
+    assert load_config(path).mlflow.tracking_uri == "http://127.0.0.1:5000"

@@ -41,18 +41,15 @@ class FeastResource(ConfigurableResource):
 
 
 class MLflowResource(ConfigurableResource):
-    """Reads the registry at the YAML's tracking URI unless `tracking_uri` is set (e.g. from an EnvVar)."""
+    """The model registry at `mlflow.tracking_uri` (which $MLFLOW_TRACKING_URI overrides)."""
 
     settings: AuditSettings
-    tracking_uri: str = ""
 
     def uri(self) -> str:
-        from pathlib import Path
-
         from drift_audit.adapters.mlflow_registry import resolve_tracking_uri
 
         cfg = self.settings.load()
-        return resolve_tracking_uri(self.tracking_uri or cfg.mlflow.tracking_uri, Path(cfg.base_dir))
+        return resolve_tracking_uri(cfg.mlflow.tracking_uri, Path(cfg.base_dir))
 
 
 class ContractsResource(ConfigurableResource):

@@ -47,3 +47,22 @@ def test_known_shifts_flagged_identical_not(frames):
     by_name = {row["name"]: row for row in rows}
     assert by_name["country"]["new_categories"] == 1
     assert all(by_name[f"same_{i}"]["votes"] == 0 for i in range(IDENTICAL))
+
+
+def test_all_null_and_single_valued_columns_get_no_invented_numbers(frames):
+    """A serving column that is all null has nothing to compare: every score is None (the null-rate gate of
+    the quality stage reports it), never 0 or NaN. Equal constants on both sides are identical: KS 0."""
+    rng = np.random.default_rng(3)
+    n, m = 2000, 1000
+    r = frames(pa.table({"all_null": rng.normal(0, 1, n), "constant": np.full(n, 7.0)}))
+    c = frames(pa.table({"all_null": pa.nulls(m, pa.float64()), "constant": np.full(m, 7.0),
+                         "_source": ["online"] * m}))
+    num = numeric_summaries(r, c, ["all_null", "constant"], ["online"], bins=10)
+    rows = {row["name"]: row for row in drift.assess(num, {}, {}, drift.DriftPolicy(thresholds(2)), {}, ["online"])}
+    empty = rows["all_null"]
+    assert (empty["null_rate_ref"], empty["null_rate_cur"], empty["rows_cur"]) == (0.0, 1.0, m)
+    assert all(empty[k] is None for k in ("ks", "ks_pvalue", "wasserstein", "psi", "js_distance", "mean_cur"))
+    assert (empty["votes"], empty["drifted"]) == (0, False)
+    const = rows["constant"]
+    assert (const["ks"], const["wasserstein"], const["mean_ref"], const["mean_cur"], const["drifted"]) == (
+        0.0, 0.0, 7.0, 7.0, False)

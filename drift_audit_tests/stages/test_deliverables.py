@@ -25,6 +25,7 @@ from drift_audit.demo.generate import CLEAN, INJECTED, PII_VALUES_SAMPLE
 from drift_audit.stages import report
 from drift_audit.stages.window import PartitionWindow, parse_day
 from drift_audit_tests.checkout import buf, fresh_checkout, git_apply
+from drift_audit_tests.conftest import SECRET
 
 pytestmark = pytest.mark.e2e
 DAY = "2026-10-21"
@@ -117,13 +118,15 @@ def test_summary_is_at_most_300_words_with_its_three_parts(folders):
             assert part in text
 
 
-def test_no_raw_pii_value_in_any_output_or_dagster_record(audited_demo):
+def test_no_raw_pii_value_or_secret_in_any_output_or_dagster_record(audited_demo):
     """Every file under the output folder (reports, asset values, samples, staging) and the Dagster instance
-    (event log, metadata), byte for byte — parquet pages included, so samples are read back and searched too."""
+    (event log, metadata, run config), byte for byte — parquet pages included, so samples are read back and
+    searched too. The secret is the demo config's `${DRIFT_AUDIT_TEST_SECRET}` Redis password."""
     import pyarrow.parquet as pq
 
     cfg, instance = audited_demo["config"], audited_demo["instance"]
-    needles = [v.encode() for v in PII_VALUES_SAMPLE]
+    assert SECRET in cfg.feast.online_store.connection_string
+    needles = [v.encode() for v in PII_VALUES_SAMPLE] + [SECRET.encode()]
     checked = 0
     for root in [cfg.output_root, Path(instance.root_directory)]:
         for path in root.rglob("*"):
@@ -133,7 +136,7 @@ def test_no_raw_pii_value_in_any_output_or_dagster_record(audited_demo):
             if path.suffix == ".parquet":  # compressed pages: search the decoded values
                 data = pq.read_table(path).to_pandas().to_csv().encode()
             checked += 1
-            assert not any(n in data for n in needles), f"raw PII value in {path}"
+            assert not any(n in data for n in needles), f"raw PII value or secret in {path}"
     assert checked > 100
 
 
