@@ -6,6 +6,7 @@ Screenshots go to the test's tmp dir and to `test-artifacts/ui/` (or $DRIFT_AUDI
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -147,7 +148,9 @@ def test_asset_graph_shows_the_ten_assets(webserver, browser, tmp_path):
 
 
 def test_audit_report_materialization_shows_the_report(webserver, browser, tmp_path, audited_demo):
+    from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
 
     run = next(r for r in audited_demo["runs"] if r.group == "transactions")
     folder = Path(run.report_dir)
@@ -157,11 +160,19 @@ def test_audit_report_materialization_shows_the_report(webserver, browser, tmp_p
 
     browser.get(f"{webserver}/assets/audit_report?view=events&partition={partition.replace('|', '%7C')}")
     text = _wait_text(browser, f"Partition {partition} materialized in run {run.run_id[:8]}", "by_severity")
-    for label in ("findings", "by_severity", "files", "findings.json", "report.md", "inputs", "libraries"):
+    for label in ("findings", "by_severity", "files", "inputs", "libraries"):
         assert label in text
     rows = browser.find_elements(By.XPATH, "//tr[td[normalize-space()='findings']]/td[2]")
     assert [r.text.strip() for r in rows][:1] == [str(len(findings))]
     _screenshot(browser, tmp_path, "audit_report_metadata.png")
+
+    # the UI folds JSON of 1,000 characters or more behind [Show JSON]: the file list with its hashes
+    browser.find_elements(By.XPATH, "//tr[td[normalize-space()='files']]//*[normalize-space()='[Show JSON]']")[0].click()
+    text = _wait_text(browser, "findings.json", "report.md")
+    digest = hashlib.sha256((folder / "findings.json").read_bytes()).hexdigest()
+    assert digest in text
+    _screenshot(browser, tmp_path, "audit_report_files.png")
+    ActionChains(browser).send_keys(Keys.ESCAPE).perform()
 
     browser.find_elements(By.XPATH, "//*[normalize-space()='[Show Markdown]']")[-1].click()
     text = _wait_text(browser, title, "Findings")

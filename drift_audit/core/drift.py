@@ -42,11 +42,14 @@ def _clean(value: float | None, digits: int = 12) -> float | None:
 
 
 def numeric_scores(s: NumericSummary) -> dict[str, Any]:
+    """Scores of one feature and side; with no finite value on a side there is nothing to compare and every
+    distribution score is None (never 0, which would read as "identical")."""
     ref_bins = [b.ref for b in s.bins]
     cur_bins = [b.cur for b in s.bins]
     std_ref, std_cur = s.ref.std, s.cur.std
+    comparable = bool(s.ref.count and s.cur.count and s.bins)
     w_norm = stats.safe_ratio(s.wasserstein, std_ref) if std_ref else (0.0 if s.wasserstein == 0 else None)
-    js = stats.js_distance(ref_bins, cur_bins) if s.bins else None
+    js = stats.js_distance(ref_bins, cur_bins) if comparable else None
     smd = (stats.standardized_mean_difference(s.ref.mean, s.cur.mean, std_ref or 0.0, std_cur or 0.0)
            if s.ref.mean is not None and s.cur.mean is not None else None)
     return {
@@ -59,11 +62,14 @@ def numeric_scores(s: NumericSummary) -> dict[str, Any]:
         "std_ref": _clean(std_ref), "std_cur": _clean(std_cur),
         "min_ref": _clean(s.ref.min), "max_ref": _clean(s.ref.max),
         "min_cur": _clean(s.cur.min), "max_cur": _clean(s.cur.max),
-        "variance_ratio": _clean(stats.safe_ratio((std_cur or 0.0) ** 2, (std_ref or 0.0) ** 2)),
+        "variance_ratio": (_clean(stats.safe_ratio(std_cur**2, std_ref**2))
+                           if std_ref is not None and std_cur is not None else None),
         "smd": _clean(smd),
-        "ks": _clean(s.ks), "ks_pvalue": _clean(stats.ks_pvalue(s.ks, s.ref.count, s.cur.count), 15),
-        "wasserstein": _clean(s.wasserstein), "wasserstein_norm": _clean(w_norm),
-        "psi": _clean(stats.psi(ref_bins, cur_bins)) if s.bins else None,
+        "ks": _clean(s.ks) if comparable else None,
+        "ks_pvalue": _clean(stats.ks_pvalue(s.ks, s.ref.count, s.cur.count), 15) if comparable else None,
+        "wasserstein": _clean(s.wasserstein) if comparable else None,
+        "wasserstein_norm": _clean(w_norm) if comparable else None,
+        "psi": _clean(stats.psi(ref_bins, cur_bins)) if comparable else None,
         "js_distance": _clean(js), "js_divergence": _clean(js**2 if js is not None else None),
         "bins": [{"index": b.index, "lo": _clean(b.lo), "hi": _clean(b.hi), "ref": b.ref, "cur": b.cur}
                  for b in s.bins],
@@ -71,18 +77,21 @@ def numeric_scores(s: NumericSummary) -> dict[str, Any]:
 
 
 def categorical_scores(s: CategoricalSummary) -> dict[str, Any]:
+    """As numeric_scores: a side without a single non-null value gets no distribution score."""
     ref = [c[1] for c in s.counts]
     cur = [c[2] for c in s.counts]
-    p_chi, dof = stats.chi2_pvalue(ref, cur)
-    js = stats.js_distance(ref, cur) if s.counts else None
+    comparable = bool(sum(ref) and sum(cur))
+    p_chi, dof = stats.chi2_pvalue(ref, cur) if comparable else (None, 0)
+    js = stats.js_distance(ref, cur) if comparable else None
     return {
         "kind": "categorical",
         "rows_ref": s.ref_rows, "rows_cur": s.cur_rows,
         "null_rate_ref": _clean(s.ref_nulls / s.ref_rows if s.ref_rows else 0.0),
         "null_rate_cur": _clean(s.cur_nulls / s.cur_rows if s.cur_rows else 0.0),
-        "psi": _clean(stats.psi(ref, cur)) if s.counts else None,
+        "psi": _clean(stats.psi(ref, cur)) if comparable else None,
         "js_distance": _clean(js), "js_divergence": _clean(js**2 if js is not None else None),
-        "linf": _clean(stats.linf(ref, cur)), "chi2_pvalue": _clean(p_chi, 15), "chi2_dof": dof,
+        "linf": _clean(stats.linf(ref, cur)) if comparable else None, "chi2_pvalue": _clean(p_chi, 15),
+        "chi2_dof": dof,
         "categories_ref": s.ref_categories, "categories_cur": s.cur_categories,
         "new_categories": s.new_categories, "new_category_rows": s.new_rows,
         "missing_categories": s.missing_categories, "missing_category_rows": s.missing_rows,

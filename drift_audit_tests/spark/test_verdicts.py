@@ -50,19 +50,29 @@ def test_known_shifts_flagged_identical_not(frames):
 
 
 def test_all_null_and_single_valued_columns_get_no_invented_numbers(frames):
-    """A serving column that is all null has nothing to compare: every score is None (the null-rate gate of
-    the quality stage reports it), never 0 or NaN. Equal constants on both sides are identical: KS 0."""
+    """A serving column that is all null has nothing to compare: every distribution score is None (the
+    null-rate gate of the quality stage reports it), never 0 or NaN. Equal constants on both sides are
+    identical: KS 0."""
     rng = np.random.default_rng(3)
     n, m = 2000, 1000
-    r = frames(pa.table({"all_null": rng.normal(0, 1, n), "constant": np.full(n, 7.0)}))
+    r = frames(pa.table({"all_null": rng.normal(0, 1, n), "constant": np.full(n, 7.0),
+                         "country": rng.choice(["DE", "FR"], n).tolist()}))
     c = frames(pa.table({"all_null": pa.nulls(m, pa.float64()), "constant": np.full(m, 7.0),
-                         "_source": ["online"] * m}))
+                         "country": pa.nulls(m, pa.string()), "_source": ["online"] * m}))
     num = numeric_summaries(r, c, ["all_null", "constant"], ["online"], bins=10)
-    rows = {row["name"]: row for row in drift.assess(num, {}, {}, drift.DriftPolicy(thresholds(2)), {}, ["online"])}
+    cat = categorical_summaries(r, c, ["country"], ["online"], top_k=50)
+    policy = drift.DriftPolicy(thresholds(2))
+    rows = {row["name"]: row for row in drift.assess(num, cat, {}, policy, {}, ["online"])}
+    scores = ("ks", "ks_pvalue", "wasserstein", "wasserstein_norm", "psi", "js_distance", "mean_cur", "smd",
+              "variance_ratio")
     empty = rows["all_null"]
     assert (empty["null_rate_ref"], empty["null_rate_cur"], empty["rows_cur"]) == (0.0, 1.0, m)
-    assert all(empty[k] is None for k in ("ks", "ks_pvalue", "wasserstein", "psi", "js_distance", "mean_cur"))
+    assert {k: empty[k] for k in scores} == dict.fromkeys(scores)
     assert (empty["votes"], empty["drifted"]) == (0, False)
+    country = rows["country"]
+    assert country["null_rate_cur"] == 1.0 and (country["votes"], country["drifted"]) == (0, False)
+    assert {k: country[k] for k in ("psi", "js_distance", "linf", "chi2_pvalue")} == dict.fromkeys(
+        ("psi", "js_distance", "linf", "chi2_pvalue"))
     const = rows["constant"]
     assert (const["ks"], const["wasserstein"], const["mean_ref"], const["mean_cur"], const["drifted"]) == (
         0.0, 0.0, 7.0, 7.0, False)
