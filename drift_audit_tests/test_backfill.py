@@ -4,6 +4,7 @@ partition rewrites byte-identical outputs."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import time
@@ -18,6 +19,7 @@ from dagster import AssetKey, AssetRecordsFilter, DagsterInstance, DagsterRunSta
 from drift_audit.cli import main
 from drift_audit.commands.backfill import days_between
 from drift_audit.config import load_config
+from drift_audit.core import ledger
 from drift_audit.core.errors import ConfigError
 from drift_audit.core.hashing import sha256_file
 from drift_audit_tests.conftest import REPO
@@ -30,9 +32,17 @@ ASSETS = ["contract_snapshot", "offline_sample", "online_sample", "contract_diff
 
 
 def _outputs(out: Path) -> dict[str, tuple[str, int]]:
-    """Every output file: (sha256, mtime_ns). Equal mtimes mean the file was not rewritten."""
+    """Every output file but the ledger (append-only, checked by `_ledger`): (sha256, mtime_ns). Equal
+    mtimes mean the file was not rewritten."""
     return {p.relative_to(out).as_posix(): (sha256_file(p), p.stat().st_mtime_ns) for p in sorted(out.rglob("*"))
-            if p.is_file() and "_locks" not in p.parts}
+            if p.is_file() and "_locks" not in p.parts and p.name != ledger.FILE_NAME}
+
+
+def _ledger(out: Path) -> list[str]:
+    """The partitions of the ledger's entries, in order; the chain must verify."""
+    path = out / ledger.FILE_NAME
+    assert ledger.verify(path).ok
+    return [json.loads(line)["partition"] for line in path.read_text().splitlines()]
 
 
 def _materializations(instance: DagsterInstance) -> int:
@@ -88,14 +98,15 @@ def test_backfill_runs_changed_and_missing_only(backfill_config, capsys, spark):
     for d in days_between(FROM, TO):
         for g in groups:
             assert (out / d / g / "findings.json").is_file()
-    before, mats = _outputs(out), _materializations(instance)
-    assert mats == 12 * len(ASSETS)
+    before, mats, entries = _outputs(out), _materializations(instance), _ledger(out)
+    assert mats == 12 * len(ASSETS) and sorted(entries) == sorted(f"{d}|{g}" for d in days_between(FROM, TO)
+                                                                  for g in groups)
 
     # the same backfill again: nothing ran (no run, no materialization, no file rewritten)
     code, text, second_s = _backfill(capsys, backfill_config)
     assert code == 0 and "12 partitions, 0 recomputed, 12 unchanged (skipped), 0 failed" in text
     assert instance.get_runs_count() == 12 and _materializations(instance) == mats
-    assert _outputs(out) == before
+    assert _outputs(out) == before and _ledger(out) == entries
     with capsys.disabled():
         print(f"first backfill {first_s:.1f}s (12 partitions computed); second {second_s:.1f}s (0 computed)")
 
@@ -116,6 +127,7 @@ def test_backfill_runs_changed_and_missing_only(backfill_config, capsys, spark):
     after = _outputs(out)
     touched = {k for k in after if after[k] != before.get(k)} | {k for k in before if k not in after}
     assert touched and all("2026-10-20/transactions/" in k for k in touched), sorted(touched)
+    assert _ledger(out) == [*entries, "2026-10-20|transactions"]
 
     # a forced re-run of an unchanged partition rewrites its files with identical bytes
     main(["--config", str(backfill_config), "backfill", "--from", TO, "--to", TO, "--groups", "engagement",

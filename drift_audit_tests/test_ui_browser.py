@@ -117,7 +117,8 @@ def _screenshot(driver: Any, tmp_path: Path, name: str) -> Path:
 
 
 def _wait_text(driver: Any, *needles: str) -> str:
-    """The page's text once every needle is in it."""
+    """The page's text once every needle is in it; on a timeout, a screenshot and the missing needles."""
+    from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -125,7 +126,13 @@ def _wait_text(driver: Any, *needles: str) -> str:
         text = d.find_element(By.TAG_NAME, "body").text
         return text if all(n in text for n in needles) else False
 
-    return str(WebDriverWait(driver, WAIT, poll_frequency=1).until(ready))
+    try:
+        return str(WebDriverWait(driver, WAIT, poll_frequency=1).until(ready))
+    except TimeoutException:
+        text = driver.find_element(By.TAG_NAME, "body").text
+        shot = _screenshot(driver, Path(tempfile.mkdtemp()), "timeout.png")
+        missing = [n for n in needles if n not in text]
+        raise AssertionError(f"not shown after {WAIT}s: {missing} (screenshot {shot}); page text: {text[-3000:]}") from None
 
 
 def _shown_as(name: str, label: str) -> bool:
@@ -167,7 +174,9 @@ def test_audit_report_materialization_shows_the_report(webserver, browser, tmp_p
     _screenshot(browser, tmp_path, "audit_report_metadata.png")
 
     # the UI folds JSON of 1,000 characters or more behind [Show JSON]: the file list with its hashes
-    browser.find_elements(By.XPATH, "//tr[td[normalize-space()='files']]//*[normalize-space()='[Show JSON]']")[0].click()
+    link = browser.find_elements(By.XPATH, "//tr[td[normalize-space()='files']]//*[normalize-space()='[Show JSON]']")[-1]
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", link)
+    link.click()
     text = _wait_text(browser, "findings.json", "report.md")
     digest = hashlib.sha256((folder / "findings.json").read_bytes()).hexdigest()
     assert digest in text
@@ -176,5 +185,6 @@ def test_audit_report_materialization_shows_the_report(webserver, browser, tmp_p
 
     browser.find_elements(By.XPATH, "//*[normalize-space()='[Show Markdown]']")[-1].click()
     text = _wait_text(browser, title, "Findings")
-    assert "Root causes" in text and "Statistical variance summary" in text
+    summary = (folder / "summary.md").read_text()  # the preview: the executive summary, then the report's start
+    assert "Root causes" in summary and "Root causes" in text and "Residual risk" in text
     _screenshot(browser, tmp_path, "audit_report_markdown.png")
